@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from bookings import services
+from bookings.filters import BookingFilter
+from bookings.models import Booking
+from bookings.selectors import booking_acceptable_by, booking_list_for
+from bookings.serializers import (
+    BookingAssignSerializer,
+    BookingCancelSerializer,
+    BookingCreateSerializer,
+    BookingRateSerializer,
+    BookingSerializer,
+)
+from fleet.selectors import driver_for_user
+from users.models import Role
+from users.permissions import IsAdmin, IsClient, IsDriver
+from wemoov.schema import ERRORS_400, ERRORS_AUTH, ERRORS_CONFLICT, ERRORS_OBJECT
+
+ACTION_ERRORS = {**ERRORS_OBJECT, **ERRORS_CONFLICT}
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: BookingSerializer(many=True), **ERRORS_AUTH}),
+    retrieve=extend_schema(responses={200: BookingSerializer, **ERRORS_OBJECT}),
+    create=extend_schema(request=BookingCreateSerializer, responses={201: BookingSerializer, **ERRORS_400}),
+)
+class BookingViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Bookings and their lifecycle. Who sees what: `bookings.selectors.booking_list_for`."""
+
+    serializer_class = BookingSerializer
+    filterset_class = BookingFilter
+
+    permissions_by_action = {
+        "create": [IsClient],
+        "accept": [IsDriver],
+        "assign": [IsAdmin],
+        "start": [IsDriver],
+        "complete": [IsDriver],
+        "rate": [IsClient],
+    }
+
+    def get_permissions(self):
+        classes = self.permissions_by_action.get(self.action, [IsAuthenticated])
+        return [permission() for permission in classes]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return Booking.objects.none()
+        if self.action == "accept":
+            return booking_acceptable_by(self.request.user)
+        return booking_list_for(self.request.user)
+
+    def _driver(self):
+        driver = driver_for_user(self.request.user)
+        if driver is None:
+            raise exceptions.PermissionDenied("You have no driver profile.")
+        return driver
+
+    def _respond(self, booking: Booking) -> Response:
+        return Response(BookingSerializer(booking).data)
+
+    def create(self, request, *args, **kwargs):
+        serializer = BookingCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        booking = services.booking_create(user=request.user, **serializer.validated_data)
+        return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: BookingSerializer, **ACTION_ERRORS})
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        booking = self.get_object()
+        return self._respond(services.booking_accept(booking_id=booking.pk, driver=self._driver()))
+
+    @extend_schema(request=BookingAssignSerializer, responses={200: BookingSerializer, **ERRORS_400, **ACTION_ERRORS})
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        booking = self.get_object()
+        serializer = BookingAssignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._respond(services.booking_assign(booking_id=booking.pk, **serializer.validated_data))
+
+    def _own_driver_booking(self) -> tuple[Booking, object]:
+        booking, driver = self.get_object(), self._driver()
+        if booking.driver_id != driver.pk:  # visible (open pool) but not theirs to act on
+            raise exceptions.PermissionDenied("Only the booking's driver may do this.")
+        return booking, driver
+
+    @extend_schema(request=None, responses={200: BookingSerializer, **ACTION_ERRORS})
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        booking, driver = self._own_driver_booking()
+        return self._respond(services.booking_start(booking_id=booking.pk, driver=driver))
+
+    @extend_schema(request=None, responses={200: BookingSerializer, **ACTION_ERRORS})
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        booking, driver = self._own_driver_booking()
+        return self._respond(services.booking_complete(booking_id=booking.pk, driver=driver))
+
+    @extend_schema(request=BookingCancelSerializer, responses={200: BookingSerializer, **ERRORS_400, **ACTION_ERRORS})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        booking = self.get_object()
+        user = request.user
+        if user.role == Role.DRIVER and booking.driver_id is None:
+            # A driver sees the open pool but may only cancel what they drive.
+            raise exceptions.PermissionDenied("Only the booking's client, its driver or staff may cancel it.")
+        serializer = BookingCancelSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._respond(services.booking_cancel(booking_id=booking.pk, **serializer.validated_data))
+
+    @extend_schema(request=BookingRateSerializer, responses={200: BookingSerializer, **ERRORS_400, **ACTION_ERRORS})
+    @action(detail=True, methods=["post"])
+    def rate(self, request, pk=None):
+        booking = self.get_object()
+        serializer = BookingRateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._respond(services.booking_rate(booking_id=booking.pk, **serializer.validated_data))

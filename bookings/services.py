@@ -1,0 +1,191 @@
+"""Business rules of bookings: pricing, the status machine, and the atomic write paths.
+
+Every transition locks the booking row (`select_for_update`) inside a transaction, so two
+drivers accepting at once are serialised: the first wins, the second finds the booking
+confirmed and gets 409 `already_taken`.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from rest_framework import exceptions, serializers
+
+from bookings.models import Booking, BookingStatus
+from fleet.models import Driver, Vehicle
+from users.models import User
+from wemoov.cache import USER_STATS, invalidate_key_on_commit
+from wemoov.exceptions import Conflict
+
+EARTH_RADIUS_KM = 6371.0088
+CENTS = Decimal("0.01")
+
+# The status machine: action -> (statuses it may start from, status it leads to).
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "accept": (frozenset({BookingStatus.PENDING}), BookingStatus.CONFIRMED),
+    "assign": (frozenset({BookingStatus.PENDING}), BookingStatus.CONFIRMED),
+    "start": (frozenset({BookingStatus.CONFIRMED}), BookingStatus.IN_PROGRESS),
+    "complete": (frozenset({BookingStatus.IN_PROGRESS}), BookingStatus.COMPLETED),
+    "cancel": (frozenset({BookingStatus.PENDING, BookingStatus.CONFIRMED}), BookingStatus.CANCELLED),
+}
+
+
+def great_circle_km(lat1: float, lng1: float, lat2: float, lng2: float) -> Decimal:
+    """Haversine distance in km, rounded to 2 places."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    d_phi, d_lambda = math.radians(lat2 - lat1), math.radians(lng2 - lng1)
+    a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
+    km = 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+    return Decimal(str(km)).quantize(CENTS, rounding=ROUND_HALF_UP)
+
+
+def booking_price(*, service_type: str, distance_km: Decimal) -> Decimal:
+    tariff = settings.WEMOOV_PRICING[service_type]
+    price = Decimal(tariff["base"]) + Decimal(tariff["per_km"]) * distance_km
+    return price.quantize(CENTS, rounding=ROUND_HALF_UP)
+
+
+def _transition(booking: Booking, action: str) -> str:
+    allowed, target = TRANSITIONS[action]
+    if booking.status not in allowed:
+        raise Conflict("invalid_transition", f"Cannot {action} a booking that is {booking.status}.")
+    return target
+
+
+def _locked(booking_id: int) -> Booking:
+    return Booking.objects.select_for_update().get(pk=booking_id)
+
+
+def _invalidate_user_stats(booking: Booking) -> None:
+    invalidate_key_on_commit(USER_STATS, booking.user_id)
+    if booking.driver_id:
+        driver_user_id = Driver.objects.filter(pk=booking.driver_id).values_list("user_id", flat=True).first()
+        if driver_user_id:
+            invalidate_key_on_commit(USER_STATS, driver_user_id)
+
+
+@transaction.atomic
+def booking_create(
+    *,
+    user: User,
+    service_type: str,
+    pickup_address: str,
+    pickup_lat: float,
+    pickup_lng: float,
+    dropoff_address: str,
+    dropoff_lat: float,
+    dropoff_lng: float,
+    scheduled_date: datetime,
+) -> Booking:
+    grace = timedelta(seconds=settings.WEMOOV_SCHEDULE_GRACE_SECONDS)
+    if scheduled_date < timezone.now() - grace:
+        raise serializers.ValidationError({"scheduled_date": ["The scheduled date may not be in the past."]})
+    distance = great_circle_km(pickup_lat, pickup_lng, dropoff_lat, dropoff_lng)
+    booking = Booking.objects.create(
+        user=user,
+        service_type=service_type,
+        pickup_address=pickup_address,
+        pickup_lat=pickup_lat,
+        pickup_lng=pickup_lng,
+        dropoff_address=dropoff_address,
+        dropoff_lat=dropoff_lat,
+        dropoff_lng=dropoff_lng,
+        scheduled_date=scheduled_date,
+        distance_km=distance,
+        price=booking_price(service_type=service_type, distance_km=distance),
+    )
+    invalidate_key_on_commit(USER_STATS, user.pk)
+    return booking
+
+
+def _available_vehicle(driver: Driver) -> Vehicle:
+    vehicle = Vehicle.objects.filter(driver=driver, is_available=True).order_by("pk").first()
+    if vehicle is None:
+        raise Conflict("no_available_vehicle")
+    return vehicle
+
+
+@transaction.atomic
+def booking_accept(*, booking_id: int, driver: Driver) -> Booking:
+    booking = _locked(booking_id)
+    if booking.driver_id is not None and booking.driver_id != driver.pk:
+        raise Conflict("already_taken")
+    booking.status = _transition(booking, "accept")
+    # The driver's flag is read fresh: the profile cached on the request may be stale.
+    if not Driver.objects.filter(pk=driver.pk, is_available=True).exists():
+        raise Conflict("driver_unavailable")
+    booking.vehicle = _available_vehicle(driver)
+    booking.driver = driver
+    booking.save(update_fields=["status", "driver", "vehicle", "updated_at"])
+    invalidate_key_on_commit(USER_STATS, booking.user_id)
+    invalidate_key_on_commit(USER_STATS, driver.user_id)
+    return booking
+
+
+@transaction.atomic
+def booking_assign(*, booking_id: int, driver: Driver, vehicle: Vehicle | None = None) -> Booking:
+    booking = _locked(booking_id)
+    booking.status = _transition(booking, "assign")
+    if vehicle is not None and vehicle.driver_id != driver.pk:
+        raise serializers.ValidationError({"vehicle": ["This vehicle does not belong to that driver."]})
+    booking.vehicle = vehicle or _available_vehicle(driver)
+    booking.driver = driver
+    booking.save(update_fields=["status", "driver", "vehicle", "updated_at"])
+    invalidate_key_on_commit(USER_STATS, booking.user_id)
+    invalidate_key_on_commit(USER_STATS, driver.user_id)
+    return booking
+
+
+def _driver_transition(*, booking_id: int, driver: Driver, action: str) -> Booking:
+    booking = _locked(booking_id)
+    if booking.driver_id != driver.pk:
+        raise exceptions.PermissionDenied("Only the booking's driver may do this.")
+    booking.status = _transition(booking, action)
+    booking.save(update_fields=["status", "updated_at"])
+    invalidate_key_on_commit(USER_STATS, booking.user_id)
+    invalidate_key_on_commit(USER_STATS, driver.user_id)
+    return booking
+
+
+@transaction.atomic
+def booking_start(*, booking_id: int, driver: Driver) -> Booking:
+    return _driver_transition(booking_id=booking_id, driver=driver, action="start")
+
+
+@transaction.atomic
+def booking_complete(*, booking_id: int, driver: Driver) -> Booking:
+    return _driver_transition(booking_id=booking_id, driver=driver, action="complete")
+
+
+@transaction.atomic
+def booking_cancel(*, booking_id: int, reason: str = "") -> Booking:
+    booking = _locked(booking_id)
+    booking.status = _transition(booking, "cancel")
+    booking.cancel_reason = reason
+    booking.save(update_fields=["status", "cancel_reason", "updated_at"])
+    _invalidate_user_stats(booking)
+    return booking
+
+
+@transaction.atomic
+def booking_rate(*, booking_id: int, rating: int) -> Booking:
+    """The client's rating of a completed booking, once; the driver's mean and count move
+    together under the driver's row lock."""
+    booking = _locked(booking_id)
+    if booking.status != BookingStatus.COMPLETED:
+        raise Conflict("invalid_transition", "Only a completed booking can be rated.")
+    if booking.rating is not None:
+        raise Conflict("invalid_transition", "This booking has already been rated.")
+    booking.rating = rating
+    booking.save(update_fields=["rating", "updated_at"])
+    driver = Driver.objects.select_for_update().get(pk=booking.driver_id)
+    driver.rating_total += rating
+    driver.rating_count += 1
+    driver.rating = (Decimal(driver.rating_total) / driver.rating_count).quantize(CENTS, rounding=ROUND_HALF_UP)
+    driver.save(update_fields=["rating_total", "rating_count", "rating"])
+    return booking

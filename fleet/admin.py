@@ -1,0 +1,26 @@
+from django.contrib import admin
+
+from fleet.models import Driver, Vehicle
+from wemoov.admin import FastChangeListAdmin
+
+
+@admin.register(Driver)
+class DriverAdmin(FastChangeListAdmin):
+    list_display = ["id", "user", "license_number", "is_available", "rating", "rating_count", "created_at"]
+    list_filter = ["is_available", "created_at"]
+    list_select_related = ["user"]
+    search_fields = ["license_number", "user__email", "user__first_name", "user__last_name"]
+    autocomplete_fields = ["user"]
+    readonly_fields = ["rating", "rating_count", "rating_total", "created_at"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
+
+
+@admin.register(Vehicle)
+class VehicleAdmin(FastChangeListAdmin):
+    list_display = ["plate_number", "type", "make", "model", "capacity", "driver", "is_available", "created_at"]
+    list_filter = ["type", "is_available"]
+    list_select_related = ["driver__user"]
+    search_fields = ["plate_number", "make", "model"]
+    autocomplete_fields = ["driver"]
+    ordering = ["-created_at"]

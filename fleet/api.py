@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from django.db.models import Value
+from django.db.models.functions import Coalesce
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from fleet.filters import DriverFilter, VehicleFilter
+from fleet.models import Vehicle
+from fleet.selectors import driver_for_user, driver_list, vehicle_list_for
+from fleet.serializers import DriverAvailabilitySerializer, DriverSerializer, VehicleSerializer
+from fleet.services import account_register, driver_set_availability, vehicle_create, vehicle_delete, vehicle_update
+from users.permissions import IsAdmin, IsAdminOrDriver, IsDriver
+from users.serializers import RegisterSerializer, UserSerializer
+from wemoov.pagination import CreatedAtCursorPagination
+from wemoov.schema import ERRORS_400, ERRORS_AUTH, ERRORS_OBJECT
+
+
+class RegisterView(APIView):
+    """Create a client or driver account (a driver also gets a driver profile)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+    @extend_schema(request=RegisterSerializer, responses={201: UserSerializer, **ERRORS_400})
+    def post(self, request):
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = account_register(**serializer.validated_data)
+        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class DriverPagination(CreatedAtCursorPagination):
+    """Newest first by default; `?ordering=-rating` ranks by rating, unrated drivers last
+    (a NULL-free sort key, since a cursor cannot point at NULL)."""
+
+    orderings = {
+        "-rating": "-rating_sort",
+        "rating": "rating_sort",
+        "-created_at": "-created_at",
+        "created_at": "created_at",
+    }
+
+    def get_ordering(self, request, queryset, view):
+        requested = request.query_params.get("ordering", "-created_at")
+        if requested not in self.orderings:
+            raise exceptions.ValidationError({"ordering": [f"Must be one of: {', '.join(self.orderings)}."]})
+        return (self.orderings[requested],)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[OpenApiParameter("ordering", OpenApiTypes.STR, enum=list(DriverPagination.orderings))],
+        responses={200: DriverSerializer(many=True), **ERRORS_400},
+    ),
+    retrieve=extend_schema(responses={200: DriverSerializer, **ERRORS_OBJECT}),
+)
+class DriverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [IsAdmin]
+    serializer_class = DriverSerializer
+    filterset_class = DriverFilter
+    pagination_class = DriverPagination
+
+    def get_queryset(self):
+        return driver_list().annotate(rating_sort=Coalesce("rating", Value(-1)))
+
+
+class DriverMeView(APIView):
+    """A driver's own profile; `is_available` is the only writable field."""
+
+    permission_classes = [IsDriver]
+
+    def _driver(self, request):
+        driver = driver_for_user(request.user)
+        if driver is None:
+            raise exceptions.NotFound("You have no driver profile.")
+        return driver
+
+    @extend_schema(responses={200: DriverSerializer, **ERRORS_OBJECT})
+    def get(self, request):
+        return Response(DriverSerializer(self._driver(request)).data)
+
+    @extend_schema(request=DriverAvailabilitySerializer, responses={200: DriverSerializer, **ERRORS_400})
+    def patch(self, request):
+        driver = self._driver(request)
+        serializer = DriverAvailabilitySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        driver = driver_set_availability(driver=driver, is_available=serializer.validated_data["is_available"])
+        return Response(DriverSerializer(driver).data)
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: VehicleSerializer(many=True), **ERRORS_AUTH}),
+    retrieve=extend_schema(responses={200: VehicleSerializer, **ERRORS_OBJECT}),
+    create=extend_schema(responses={201: VehicleSerializer, **ERRORS_400}),
+    partial_update=extend_schema(responses={200: VehicleSerializer, **ERRORS_400, **ERRORS_OBJECT}),
+    destroy=extend_schema(responses={204: None, **ERRORS_OBJECT}),
+)
+class VehicleViewSet(viewsets.ModelViewSet):
+    """Admins manage every vehicle; drivers read their own; clients may not use it."""
+
+    serializer_class = VehicleSerializer
+    filterset_class = VehicleFilter
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_permissions(self):
+        if self.action in ("list", "retrieve"):
+            return [IsAdminOrDriver()]
+        return [IsAdmin()]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return Vehicle.objects.none()
+        return vehicle_list_for(self.request.user)
+
+    def perform_create(self, serializer):
+        serializer.instance = vehicle_create(data=serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = vehicle_update(vehicle=serializer.instance, data=serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        vehicle_delete(vehicle=instance)

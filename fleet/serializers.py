@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from fleet.models import Driver, Vehicle, VehicleType
+from users.models import User
+
+
+class DriverUserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "first_name", "last_name"]
+        read_only_fields = fields
+
+
+class DriverSerializer(serializers.ModelSerializer):
+    user = DriverUserSerializer(read_only=True)
+
+    class Meta:
+        model = Driver
+        fields = ["id", "user", "license_number", "is_available", "rating", "rating_count", "created_at"]
+        read_only_fields = fields
+
+
+class DriverAvailabilitySerializer(serializers.Serializer):
+    is_available = serializers.BooleanField()
+
+
+class VehicleSerializer(serializers.ModelSerializer):
+    driver = serializers.PrimaryKeyRelatedField(queryset=Driver.objects.all(), allow_null=True, required=False)
+    type = serializers.ChoiceField(choices=VehicleType.choices)
+    capacity = serializers.IntegerField(min_value=1, max_value=100, required=False, default=4)
+
+    class Meta:
+        model = Vehicle
+        fields = ["id", "driver", "type", "make", "model", "plate_number", "capacity", "is_available", "created_at"]
+        read_only_fields = ["id", "created_at"]

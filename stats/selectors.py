@@ -1,0 +1,288 @@
+"""Statistics: plain functions returning plain data, each in the fewest round trips.
+
+* ``dashboard_stats()``  – every figure of the dashboard in ONE query: five grouped
+  aggregates (users, drivers, vehicles, bookings, payments), each ``values().annotate()``
+  with conditional flags, glued with ``UNION ALL``; the rest is arithmetic in Python.
+* ``revenue_series(period)`` – ONE query: completed payments truncated to the bucket in the
+  configured time zone, grouped; zero-filled and totalled in Python.
+* ``user_stats(user)`` – ONE query: conditional aggregates over the user's bookings and
+  payments as correlated subqueries of a single SELECT.
+
+The cached variants (``*_cached``) go through ``wemoov.cache.cached``: 0 queries warm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDay, TruncHour, TruncMonth
+from django.utils import timezone
+
+from bookings.models import Booking, BookingStatus, ServiceType
+from fleet.models import Driver, Vehicle, VehicleType
+from payments.models import Payment, PaymentStatus
+from users.models import Role, User
+from wemoov.cache import USER_STATS, CacheResult, cached
+from wemoov.routers import read_db
+
+DASHBOARD, REVENUE = "dashboard", "revenue"
+STATS_FAMILIES = (DASHBOARD, REVENUE)
+PERIODS = ("day", "week", "month", "year")
+CENTS = Decimal("0.01")
+MONEY = DecimalField(max_digits=16, decimal_places=2)
+_ZERO_INT = Value(0, output_field=IntegerField())
+_ZERO_MONEY = Value(Decimal("0.00"), output_field=MONEY)
+_BLANK = Value("", output_field=CharField())
+
+
+def money(value: Decimal | int | float | None) -> Decimal:
+    return Decimal(value or 0).quantize(CENTS)
+
+
+# --- dashboard ----------------------------------------------------------------------------
+def _flag(field: str) -> Case:
+    """A boolean as '1'/'0' text, so every branch of the union has the same column types."""
+    return Case(When(**{field: True}, then=Value("1")), default=Value("0"), output_field=CharField())
+
+
+def _branch(queryset: QuerySet, family: str, k1, k2, *, rated=_ZERO_INT, amount=_ZERO_MONEY) -> QuerySet:
+    """One grouped aggregate with the union's columns: family, k1, k2, n, rated, amount."""
+    return (
+        queryset.using(read_db())
+        .order_by()
+        .annotate(family=Value(family, output_field=CharField()), k1=k1, k2=k2)
+        .values("family", "k1", "k2")
+        .annotate(n=Count("pk"), rated=rated, amount=amount)
+    )
+
+
+def dashboard_rows() -> QuerySet:
+    """The single query behind the dashboard (also used by the benchmark)."""
+    users = _branch(User.objects.all(), "users", "role", _flag("is_active"))
+    drivers = _branch(
+        Driver.objects.all(),
+        "drivers",
+        _BLANK,
+        _flag("is_available"),
+        rated=Count("rating"),
+        amount=Coalesce(Sum("rating"), _ZERO_MONEY, output_field=MONEY),
+    )
+    vehicles = _branch(Vehicle.objects.all(), "vehicles", "type", _flag("is_available"))
+    bookings = _branch(Booking.objects.all(), "bookings", "status", "service_type")
+    payments = _branch(
+        Payment.objects.all(),
+        "payments",
+        "status",
+        _BLANK,
+        amount=Coalesce(Sum("amount"), _ZERO_MONEY, output_field=MONEY),
+    )
+    local_midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    bookings_today = _branch(Booking.objects.filter(created_at__gte=local_midnight), "today", _BLANK, _BLANK)
+    return users.union(drivers, vehicles, bookings, payments, bookings_today, all=True)
+
+
+def _dashboard_from_rows(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    users_by_role = {role: {"total": 0, "active": 0} for role in Role.values}
+    drivers = {"total": 0, "available": 0}
+    rated, rating_sum = 0, Decimal(0)
+    vehicles_by_type = dict.fromkeys(VehicleType.values, 0)
+    vehicles_available = 0
+    by_status = dict.fromkeys(BookingStatus.values, 0)
+    by_service = dict.fromkeys(ServiceType.values, 0)
+    payments = {status: {"count": 0, "amount": Decimal(0)} for status in PaymentStatus.values}
+    bookings_today = 0
+
+    for row in rows:
+        family, k1, k2, n = row["family"], row["k1"], row["k2"], row["n"]
+        if family == "users":
+            users_by_role.setdefault(k1, {"total": 0, "active": 0})["total"] += n
+            users_by_role[k1]["active"] += n if k2 == "1" else 0
+        elif family == "drivers":
+            drivers["total"] += n
+            drivers["available"] += n if k2 == "1" else 0
+            rated += row["rated"]
+            rating_sum += Decimal(row["amount"] or 0)
+        elif family == "vehicles":
+            vehicles_by_type[k1] = vehicles_by_type.get(k1, 0) + n
+            vehicles_available += n if k2 == "1" else 0
+        elif family == "bookings":
+            by_status[k1] = by_status.get(k1, 0) + n
+            by_service[k2] = by_service.get(k2, 0) + n
+        elif family == "payments":
+            payments.setdefault(k1, {"count": 0, "amount": Decimal(0)})
+            payments[k1]["count"] += n
+            payments[k1]["amount"] += Decimal(row["amount"] or 0)
+        elif family == "today":
+            bookings_today += n
+
+    return {
+        "users": {
+            "total": sum(r["total"] for r in users_by_role.values()),
+            "active": sum(r["active"] for r in users_by_role.values()),
+            "by_role": users_by_role,
+        },
+        "drivers": {
+            **drivers,
+            "average_rating": money(rating_sum / rated) if rated else None,
+        },
+        "vehicles": {
+            "total": sum(vehicles_by_type.values()),
+            "available": vehicles_available,
+            "by_type": vehicles_by_type,
+        },
+        "bookings": {"total": sum(by_status.values()), "by_status": by_status, "by_service_type": by_service},
+        "payments": {
+            "total": sum(p["count"] for p in payments.values()),
+            "by_status": {s: {"count": p["count"], "amount": money(p["amount"])} for s, p in payments.items()},
+        },
+        "revenue": {"total": money(payments[PaymentStatus.COMPLETED]["amount"])},
+        # For the admin's KPI cards; not part of the API contract's shape.
+        "today": {"bookings": bookings_today},
+    }
+
+
+def dashboard_stats() -> dict[str, Any]:
+    """Every dashboard figure. Cold: exactly 1 database round trip."""
+    data = _dashboard_from_rows(dashboard_rows())
+    data["generated_at"] = timezone.now()
+    return data
+
+
+def dashboard_stats_cached() -> CacheResult[dict[str, Any]]:
+    """0 queries warm, 1 cold (single flight: one caller computes, the others wait or get
+    the stale value)."""
+    return cached(DASHBOARD, "all", dashboard_stats)
+
+
+# --- revenue ------------------------------------------------------------------------------
+_BUCKETS = {
+    # period: (bucket name, number of buckets, truncation)
+    "day": ("hour", 24, TruncHour),
+    "week": ("day", 7, TruncDay),
+    "month": ("day", 30, TruncDay),
+    "year": ("month", 12, TruncMonth),
+}
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    index = moment.year * 12 + moment.month - 1 + months
+    return moment.replace(year=index // 12, month=index % 12 + 1)
+
+
+def revenue_window(period: str, now: datetime | None = None) -> tuple[str, list[datetime]]:
+    """The bucket name and the bucket starts plus the end (len = buckets + 1), aligned to
+    bucket boundaries in the current time zone, the last bucket containing `now`."""
+    bucket, count, _ = _BUCKETS[period]
+    tz = timezone.get_current_timezone()
+    local = timezone.localtime(now or timezone.now(), tz)
+    if bucket == "hour":
+        # Hours are absolute: step back in UTC from the current local hour's start.
+        current = local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
+        return bucket, [(current - timedelta(hours=count - 1 - i)).astimezone(tz) for i in range(count + 1)]
+    if bucket == "day":
+        today = local.date()
+        days = [today - timedelta(days=count - 1 - i) for i in range(count + 1)]
+        return bucket, [datetime(d.year, d.month, d.day, tzinfo=tz) for d in days]
+    first = datetime(local.year, local.month, 1, tzinfo=tz)
+    return bucket, [_add_months(first, i - (count - 1)) for i in range(count + 1)]
+
+
+def revenue_series(period: str = "month", now: datetime | None = None) -> dict[str, Any]:
+    """Completed payments per bucket over the period. Cold: exactly 1 round trip; the total
+    and the count are sums of the series, not further queries."""
+    if period not in _BUCKETS:
+        raise ValueError(f"Unknown period {period!r}; expected one of {', '.join(PERIODS)}.")
+    bucket, _, trunc = _BUCKETS[period]
+    _, edges = revenue_window(period, now)
+    start, end = edges[0], edges[-1]
+    tz = timezone.get_current_timezone()
+    rows = (
+        Payment.objects.using(read_db())
+        .filter(status=PaymentStatus.COMPLETED, created_at__gte=start, created_at__lt=end)
+        .order_by()
+        .annotate(bucket=trunc("created_at", tzinfo=tz))
+        .values("bucket")
+        .annotate(amount=Sum("amount"), count=Count("pk"))
+    )
+    found = {timezone.localtime(row["bucket"], tz): row for row in rows}
+    series = []
+    for edge in edges[:-1]:
+        row = found.get(edge)
+        series.append(
+            {"bucket": edge, "amount": money(row["amount"] if row else 0), "count": row["count"] if row else 0}
+        )
+    return {
+        "period": period,
+        "bucket": bucket,
+        "start": start,
+        "end": end,
+        "total": money(sum(point["amount"] for point in series)),
+        "count": sum(point["count"] for point in series),
+        "series": series,
+        "generated_at": timezone.now(),
+    }
+
+
+def revenue_series_cached(period: str = "month") -> CacheResult[dict[str, Any]]:
+    return cached(REVENUE, f"{period}:{timezone.get_current_timezone_name()}", lambda: revenue_series(period))
+
+
+# --- per user -----------------------------------------------------------------------------
+def _scalar(queryset: QuerySet, **aggregate) -> Subquery:
+    """A correlated aggregate as a scalar subquery (grouped by a constant, one row)."""
+    ((name, expression),) = aggregate.items()
+    return Subquery(
+        queryset.order_by().annotate(_one=Value(1)).values("_one").annotate(**{name: expression}).values(name)[:1]
+    )
+
+
+def user_stats(user: User) -> dict[str, Any]:
+    """The user's figures as a client (and as a driver). Exactly 1 round trip: one SELECT
+    of scalar subqueries."""
+    completed_payments = Payment.objects.filter(status=PaymentStatus.COMPLETED)
+    own_bookings = Booking.objects.filter(user_id=OuterRef("pk"))
+    figures: dict[str, Any] = {
+        "bookings": Coalesce(_scalar(own_bookings, n=Count("pk")), 0),
+        "completed_bookings": Coalesce(_scalar(own_bookings.filter(status=BookingStatus.COMPLETED), n=Count("pk")), 0),
+        "total_spent": Coalesce(
+            _scalar(completed_payments.filter(user_id=OuterRef("pk")), s=Sum("amount")),
+            _ZERO_MONEY,
+            output_field=MONEY,
+        ),
+    }
+    if user.role == Role.DRIVER:
+        driven = Booking.objects.filter(driver__user_id=OuterRef("pk"))
+        figures |= {
+            "driven": Coalesce(_scalar(driven, n=Count("pk")), 0),
+            "completed_driven": Coalesce(_scalar(driven.filter(status=BookingStatus.COMPLETED), n=Count("pk")), 0),
+            "total_earned": Coalesce(
+                _scalar(completed_payments.filter(booking__driver__user_id=OuterRef("pk")), s=Sum("amount")),
+                _ZERO_MONEY,
+                output_field=MONEY,
+            ),
+        }
+    row = User.objects.filter(pk=user.pk).annotate(**figures).values(*figures).get()
+    for key in ("total_spent", "total_earned"):
+        if key in row:
+            row[key] = money(row[key])
+    return row
+
+
+def user_stats_cached(user: User) -> CacheResult[dict[str, Any]]:
+    return cached(USER_STATS, str(user.pk), lambda: user_stats(user))

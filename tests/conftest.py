@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from knox.models import AuthToken
+from rest_framework.test import APIClient
+
+from tests.factories import AdminFactory, ClientFactory, DriverFactory, VehicleFactory
+from wemoov.cache import reset_figures
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Each test starts with an empty cache and fresh cache figures."""
+    cache.clear()
+    reset_figures()
+    yield
+    cache.clear()
+
+
+def pytest_collection_modifyitems(config, items):
+    """`@pytest.mark.postgres` tests need PostgreSQL; on SQLite they are skipped, saying why."""
+    from django.conf import settings
+
+    if settings.DB_VENDOR == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: CI runs it with DATABASE_URL=postgres://...")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+def client_for(user) -> APIClient:
+    """An API client authenticating with a real knox token, as a frontend would."""
+    client = APIClient()
+    _, token = AuthToken.objects.create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client
+
+
+@pytest.fixture
+def admin_user(db):
+    return AdminFactory(email="admin@example.com")
+
+
+@pytest.fixture
+def client_user(db):
+    return ClientFactory(email="client@example.com")
+
+
+@pytest.fixture
+def other_client_user(db):
+    return ClientFactory(email="other-client@example.com")
+
+
+@pytest.fixture
+def driver(db):
+    """A driver profile with one available vehicle."""
+    profile = DriverFactory(user__email="driver@example.com")
+    VehicleFactory(driver=profile)
+    return profile
+
+
+@pytest.fixture
+def other_driver(db):
+    profile = DriverFactory(user__email="other-driver@example.com")
+    VehicleFactory(driver=profile)
+    return profile
+
+
+@pytest.fixture
+def as_admin(admin_user):
+    return client_for(admin_user)
+
+
+@pytest.fixture
+def as_client(client_user):
+    return client_for(client_user)
+
+
+@pytest.fixture
+def as_other_client(other_client_user):
+    return client_for(other_client_user)
+
+
+@pytest.fixture
+def as_driver(driver):
+    return client_for(driver.user)
+
+
+@pytest.fixture
+def as_other_driver(other_driver):
+    return client_for(other_driver.user)

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from django.contrib.auth.signals import user_logged_in
+from drf_spectacular.utils import extend_schema
+from knox.models import AuthToken
+from rest_framework import mixins, status, viewsets
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from users.filters import UserFilter
+from users.models import User
+from users.permissions import IsAdmin
+from users.serializers import AdminUserUpdateSerializer, LoginSerializer, TokenSerializer, UserSerializer
+from users.services import user_logout, user_update
+from wemoov.schema import ERRORS_400, ERRORS_AUTH, ERRORS_OBJECT
+
+
+class LoginView(APIView):
+    """Exchange email and password for an expiring token (stored hashed)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+    @extend_schema(request=LoginSerializer, responses={200: TokenSerializer, **ERRORS_400})
+    def post(self, request):
+        serializer = LoginSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        user = serializer.validated_data["user"]
+        instance, token = AuthToken.objects.create(user=user)
+        user_logged_in.send(sender=User, request=request, user=user)
+        return Response(TokenSerializer({"token": token, "expiry": instance.expiry}).data)
+
+
+class LogoutView(APIView):
+    """Revoke the token used for this request; it stops working at once."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None, **ERRORS_AUTH})
+    def post(self, request):
+        if isinstance(request.auth, AuthToken):
+            user_logout(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """Staff user management."""
+
+    permission_classes = [IsAdmin]
+    serializer_class = UserSerializer
+    filterset_class = UserFilter
+    queryset = User.objects.all()
+    http_method_names = ["get", "patch", "head", "options"]
+
+    @extend_schema(request=AdminUserUpdateSerializer, responses={200: UserSerializer, **ERRORS_400, **ERRORS_OBJECT})
+    def partial_update(self, request, *args, **kwargs):
+        user = self.get_object()
+        serializer = AdminUserUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_update(user=user, data=serializer.validated_data, actor=request.user)
+        return Response(UserSerializer(user).data)

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from rest_framework import serializers
+
+from users.models import Role, User
+
+USER_FIELDS = ["id", "email", "first_name", "last_name", "phone", "role", "is_active", "created_at"]
+
+
+class UserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = USER_FIELDS
+        read_only_fields = USER_FIELDS
+
+
+class UserStatsSerializer(serializers.Serializer):
+    """Per-user figures; `driven`, `completed_driven` and `total_earned` for drivers only."""
+
+    bookings = serializers.IntegerField()
+    completed_bookings = serializers.IntegerField()
+    total_spent = serializers.DecimalField(max_digits=14, decimal_places=2)
+    driven = serializers.IntegerField(required=False)
+    completed_driven = serializers.IntegerField(required=False)
+    total_earned = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
+
+
+class MeSerializer(UserSerializer):
+    stats = UserStatsSerializer(read_only=True)
+
+    class Meta(UserSerializer.Meta):
+        fields = [*USER_FIELDS, "stats"]
+        read_only_fields = fields
+
+
+class MeUpdateSerializer(serializers.Serializer):
+    """What a user may change on themselves; other keys are ignored."""
+
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+
+
+class AdminUserUpdateSerializer(MeUpdateSerializer):
+    is_active = serializers.BooleanField(required=False)
+
+
+class RegisterSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+    first_name = serializers.CharField(max_length=150)
+    last_name = serializers.CharField(max_length=150)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    # Nobody becomes admin through the API: "admin" is not a choice (400).
+    role = serializers.ChoiceField(choices=[Role.CLIENT, Role.DRIVER], default=Role.CLIENT)
+    license_number = serializers.CharField(max_length=64, required=False, allow_blank=False)
+
+
+class LoginSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
+
+    def validate(self, attrs):
+        user = authenticate(self.context.get("request"), email=attrs["email"], password=attrs["password"])
+        if user is None:  # wrong email, wrong password and inactive all look the same
+            raise serializers.ValidationError("Unable to log in with the provided credentials.", code="authorization")
+        attrs["user"] = user
+        return attrs
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    expiry = serializers.DateTimeField()

@@ -1,0 +1,288 @@
+"""The one door to Django's cache for computed values: versioned families, single flight,
+stale-while-revalidate, and figures that count correctly.
+
+A *family* ("dashboard", "revenue", "user_stats", ...) is a set of keys sharing a TTL from
+``settings.WEMOOV_CACHE_TTLS`` and a version number kept in the cache itself. A data key
+embeds the family's current version, so ``invalidate_family`` is a single atomic ``incr``
+that every process sees at once (on Redis), and nothing ever calls ``cache.clear()``, which
+on Redis is FLUSHDB and would wipe throttle counters too.
+
+``cached(family, key, compute)`` returns a :class:`CacheResult`:
+
+* ``HIT``   – a fresh entry;
+* ``STALE`` – the entry is past its TTL but inside ``WEMOOV_CACHE_SWR``; another caller is
+  already recomputing it, so this one gets the previous value at once;
+* ``MISS``  – this caller computed the value (cold key, or it won the refresh of a stale one).
+
+Exactly one caller computes a missing or stale key: the one that wins ``cache.add`` on the
+key's lock (atomic on Redis across processes, under a lock on locmem within a process). The
+others serve the stale value or, for a cold key, poll briefly for the winner's result.
+
+The cache is an optimisation, never a dependency: when the backend fails (Redis down), the
+value is computed directly, a warning is logged, and the request still succeeds.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from prometheus_client import Counter, Gauge
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+HIT, MISS, STALE = "HIT", "MISS", "STALE"
+
+# Family names shared by the apps that write (and must invalidate) and `stats`, which
+# defines what each family holds.
+USER_STATS = "user_stats"
+_POLL_SECONDS = 0.02
+_LOCK_SECONDS = 30
+
+CACHE_REQUESTS = Counter(
+    "wemoov_cache_requests_total", "Computed-value cache lookups by family and result", ["family", "result"]
+)
+CACHE_ERRORS = Counter("wemoov_cache_errors_total", "Cache backend errors by family", ["family"])
+CACHE_COMPUTE_SECONDS = Gauge(
+    "wemoov_cache_compute_seconds", "Duration of the last computation", ["family"], multiprocess_mode="max"
+)
+CACHE_BYTES = Gauge(
+    "wemoov_cache_bytes", "Approximate bytes held by the family's entries", ["family"], multiprocess_mode="max"
+)
+
+
+@dataclass(frozen=True)
+class CacheResult(Generic[T]):
+    value: T
+    status: str
+    computed_at: float
+    age: float
+
+
+@dataclass
+class FamilyFigures:
+    """Per-process figures of one family (Prometheus adds the processes up)."""
+
+    hits: int = 0
+    misses: int = 0
+    stale: int = 0
+    errors: int = 0
+    last_compute_ms: float | None = None
+    last_age_seconds: float | None = None
+    entry_bytes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def bytes(self) -> int:
+        return sum(self.entry_bytes.values())
+
+    @property
+    def requests(self) -> int:
+        return self.hits + self.misses + self.stale
+
+    @property
+    def hit_ratio(self) -> float | None:
+        # A stale serve answered without touching the database: it counts as a hit.
+        return (self.hits + self.stale) / self.requests if self.requests else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "hits": self.hits,
+            "misses": self.misses,
+            "stale": self.stale,
+            "errors": self.errors,
+            "hit_ratio": self.hit_ratio,
+            "last_compute_ms": self.last_compute_ms,
+            "last_age_seconds": self.last_age_seconds,
+            "entries": len(self.entry_bytes),
+            "bytes": self.bytes,
+        }
+
+
+_figures: dict[str, FamilyFigures] = {}
+_figures_lock = threading.Lock()
+
+
+def figures(family: str) -> FamilyFigures:
+    with _figures_lock:
+        return _figures.setdefault(family, FamilyFigures())
+
+
+def all_figures() -> dict[str, dict[str, Any]]:
+    with _figures_lock:
+        return {name: fig.as_dict() for name, fig in sorted(_figures.items())}
+
+
+def reset_figures() -> None:
+    with _figures_lock:
+        _figures.clear()
+
+
+def _record(family: str, status: str, age: float) -> None:
+    fig = figures(family)
+    with _figures_lock:
+        if status == HIT:
+            fig.hits += 1
+        elif status == STALE:
+            fig.stale += 1
+        else:
+            fig.misses += 1
+        fig.last_age_seconds = round(age, 3)
+    CACHE_REQUESTS.labels(family, status.lower()).inc()
+
+
+def _record_error(family: str, exc: Exception) -> None:
+    logger.warning("cache unavailable for family %s, computing without it: %s", family, exc)
+    fig = figures(family)
+    with _figures_lock:
+        fig.errors += 1
+    CACHE_ERRORS.labels(family).inc()
+
+
+# --- keys and versions --------------------------------------------------------------------
+def _version_key(family: str) -> str:
+    return f"ver:{family}"
+
+
+def family_version(family: str) -> int:
+    """The family's current version; created from the clock when absent, so that a version
+    key lost to eviction can never resurrect entries written under an older number."""
+    key = _version_key(family)
+    version = cache.get(key)
+    if version is None:
+        version = time.time_ns() // 1_000
+        if not cache.add(key, version, timeout=None):
+            version = cache.get(key, version)
+    return version
+
+
+def data_key(family: str, key: str) -> str:
+    return f"val:{family}:{family_version(family)}:{key}"
+
+
+def invalidate_family(family: str) -> None:
+    """Drop every entry of the family at once, in every process sharing the cache."""
+    try:
+        try:
+            cache.incr(_version_key(family))
+        except ValueError:  # no version yet: nothing cached under it either
+            family_version(family)
+    except Exception as exc:  # noqa: BLE001 - the cache is optional
+        _record_error(family, exc)
+        return
+    with _figures_lock:
+        figures_for = _figures.get(family)
+        if figures_for:
+            figures_for.entry_bytes.clear()
+    CACHE_BYTES.labels(family).set(0)
+
+
+def invalidate_key(family: str, key: str) -> None:
+    """Drop one entry (for example one user's stats)."""
+    try:
+        full_key = data_key(family, key)
+        cache.delete(full_key)
+    except Exception as exc:  # noqa: BLE001
+        _record_error(family, exc)
+        return
+    with _figures_lock:
+        fig = _figures.get(family)
+        if fig:
+            fig.entry_bytes.pop(full_key, None)
+
+
+def invalidate_key_on_commit(family: str, key: object) -> None:
+    """Drop one entry once the current transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: invalidate_key(family, str(key)))
+
+
+# --- the lookup ---------------------------------------------------------------------------
+def _store(family: str, full_key: str, value: Any, started: float, ttl: int) -> dict:
+    now = time.time()
+    compute_ms = (time.perf_counter() - started) * 1000
+    entry = {"value": value, "computed_at": now, "expires_at": now + ttl, "compute_ms": compute_ms}
+    cache.set(full_key, entry, timeout=ttl + settings.WEMOOV_CACHE_SWR)
+    size = len(pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
+    fig = figures(family)
+    with _figures_lock:
+        fig.last_compute_ms = round(compute_ms, 3)
+        fig.entry_bytes[full_key] = size
+        total = fig.bytes
+    CACHE_COMPUTE_SECONDS.labels(family).set(compute_ms / 1000)
+    CACHE_BYTES.labels(family).set(total)
+    return entry
+
+
+def _compute_and_store(family: str, full_key: str, compute: Callable[[], T], ttl: int, lock_key: str, token: str):
+    started = time.perf_counter()
+    try:
+        value = compute()
+        return _store(family, full_key, value, started, ttl)
+    finally:
+        if cache.get(lock_key) == token:
+            cache.delete(lock_key)
+
+
+def _result(family: str, entry: dict, status: str) -> CacheResult:
+    age = max(0.0, time.time() - entry["computed_at"])
+    _record(family, status, age)
+    return CacheResult(entry["value"], status, entry["computed_at"], age)
+
+
+def cached(family: str, key: str, compute: Callable[[], T], *, ttl: int | None = None) -> CacheResult[T]:
+    """Return the family's value for ``key``, computing it at most once across callers."""
+    ttl = settings.WEMOOV_CACHE_TTLS[family] if ttl is None else ttl
+    try:
+        full_key = data_key(family, key)
+        entry = cache.get(full_key)
+        lock_key = f"lock:{full_key}"
+        if entry is not None and time.time() < entry["expires_at"]:
+            return _result(family, entry, HIT)
+        token = uuid.uuid4().hex
+        if cache.add(lock_key, token, timeout=_LOCK_SECONDS):
+            fresh = _compute_and_store(family, full_key, compute, ttl, lock_key, token)
+            return _result(family, fresh, MISS)
+        if entry is not None:
+            return _result(family, entry, STALE)
+        deadline = time.monotonic() + settings.WEMOOV_CACHE_LOCK_WAIT
+        while time.monotonic() < deadline:
+            time.sleep(_POLL_SECONDS)
+            entry = cache.get(full_key)
+            if entry is not None:
+                return _result(family, entry, HIT)
+        logger.warning("gave up waiting for %s after %ss; computing it here", full_key, settings.WEMOOV_CACHE_LOCK_WAIT)
+        started = time.perf_counter()
+        return _result(family, _store(family, full_key, compute(), started, ttl), MISS)
+    except Exception as exc:
+        if not _is_backend_error(exc):
+            raise
+        _record_error(family, exc)
+        now = time.time()
+        value = compute()
+        _record(family, MISS, 0.0)
+        return CacheResult(value, MISS, now, 0.0)
+
+
+def _is_backend_error(exc: Exception) -> bool:
+    """Errors raised by the cache client (redis-py's ConnectionError and friends), as
+    opposed to errors of the computation, which must propagate."""
+    module = type(exc).__module__
+    return module.startswith("redis") or isinstance(exc, (ConnectionError, TimeoutError, OSError))
+
+
+def peek(family: str, key: str) -> dict | None:
+    """The raw entry without counting a lookup (for admin figures); None when absent."""
+    try:
+        return cache.get(data_key(family, key))
+    except Exception:  # noqa: BLE001
+        return None

@@ -1,0 +1,110 @@
+"""One error shape for the whole API: `{"detail": str, "code": str}` or field errors.
+
+Domain code raises `Conflict(code)` for 409s; everything the database refuses because it is
+unreachable becomes a 503 with a JSON body instead of an HTML 500.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+CONFLICT_MESSAGES = {
+    "invalid_transition": "This action is not allowed in the object's current status.",
+    "already_taken": "This booking has already been taken by another driver.",
+    "already_paid": "This booking already has a completed payment.",
+    "booking_cancelled": "This booking has been cancelled.",
+    "driver_unavailable": "The driver is not available.",
+    "no_available_vehicle": "The driver has no available vehicle.",
+    "request_in_progress": "A request with this Idempotency-Key is still being processed.",
+}
+
+
+class Conflict(exceptions.APIException):
+    """A 409: the action is well-formed but the current state forbids it."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+    def __init__(self, code: str, detail: str | None = None):
+        super().__init__(detail or CONFLICT_MESSAGES.get(code, "Conflict."), code)
+
+
+class UnprocessableEntity(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "The request cannot be processed."
+    default_code = "unprocessable_entity"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request body is too large."
+    default_code = "payload_too_large"
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The database is unavailable; try again shortly."
+    default_code = "service_unavailable"
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    return isinstance(exc, (OperationalError, InterfaceError)) or (
+        isinstance(exc, DatabaseError) and "connection" in str(exc).lower()
+    )
+
+
+def exception_handler(exc, context):
+    # Imported here: rest_framework.views loads the parser classes, which import this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, SuspiciousOperation):
+        exc = exceptions.ParseError(str(exc) or "Bad request.")
+    elif is_database_outage(exc):
+        logger.error("database unavailable: %s", exc)
+        exc = ServiceUnavailable()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.APIException) and isinstance(exc.detail, (str, exceptions.ErrorDetail)):
+        response.data = {"detail": str(exc.detail), "code": getattr(exc.detail, "code", exc.default_code)}
+    if isinstance(exc, ServiceUnavailable):
+        response["Retry-After"] = "5"
+    return response
+
+
+def json_error(detail: str, code: str, status_code: int) -> JsonResponse:
+    return JsonResponse({"detail": detail, "code": code}, status=status_code)
+
+
+def api_response_error(detail: str, code: str, status_code: int) -> Response:
+    return Response({"detail": detail, "code": code}, status=status_code)
+
+
+# Django-level handlers, so that even errors outside DRF views answer JSON.
+def handler400(request, exception=None):
+    return json_error("Bad request.", "bad_request", 400)
+
+
+def handler403(request, exception=None):
+    return json_error("You do not have permission to perform this action.", "permission_denied", 403)
+
+
+def handler404(request, exception=None):
+    return json_error("Not found.", "not_found", 404)
+
+
+def handler500(request):
+    return json_error("Internal server error.", "server_error", 500)

@@ -1,0 +1,41 @@
+"""Cross-cutting records that belong to no business app."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class IdempotencyState(models.TextChoices):
+    IN_PROGRESS = "in_progress", "In progress"
+    DONE = "done", "Done"
+
+
+class IdempotencyRecord(models.Model):
+    """One `Idempotency-Key` per user: the request's fingerprint and the stored response
+    (IETF draft "The Idempotency-Key HTTP Header Field"). Purged after 24 hours."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_index=False)
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    state = models.CharField(max_length=16, choices=IdempotencyState.choices, default=IdempotencyState.IN_PROGRESS)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # Also the index for the lookup `WHERE user_id = ? AND key = ?`.
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_uniq"),
+        ]
+        indexes = [
+            # The purge: `DELETE ... WHERE created_at < now() - 24h`.
+            models.Index(fields=["created_at"], name="idempotency_created_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key} ({self.state})"

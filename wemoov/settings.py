@@ -1,0 +1,329 @@
+"""WeMoov settings: one module, every deployment difference read from the environment.
+
+Embedded defaults (SQLite, locmem cache) let a new machine run with nothing installed;
+production sets DATABASE_URL (PostgreSQL) and CACHE_URL (Redis). See `.env.example`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+DEBUG = env_bool("DEBUG", False)
+TESTING = "pytest" in sys.modules or os.environ.get("WEMOOV_TESTING") == "1"
+
+# No secret has a production default: without DEBUG the key must come from the environment.
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if DEBUG or TESTING:
+        SECRET_KEY = "insecure-development-key-only-for-debug-and-tests"  # noqa: S105
+    else:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG or TESTING else "")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "stats.apps.WemoovAdminConfig",  # the admin, opening on the statistics dashboard
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_prometheus",
+    "rest_framework",
+    "knox",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "wemoov.apps.WemoovConfig",
+    "users",
+    "fleet",
+    "bookings",
+    "payments",
+    "stats",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "wemoov.middleware.ServerTimingMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "wemoov.middleware.DatabaseUnavailableMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "wemoov.urls"
+WSGI_APPLICATION = "wemoov.wsgi.application"
+ASGI_APPLICATION = "wemoov.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------------------
+# DATABASE_URL picks the engine; SQLite in the project folder is the embedded default.
+# On PostgreSQL, DATABASE_POOL=1 turns on Django's native psycopg pool (CONN_MAX_AGE must
+# then be 0); otherwise connections persist for CONN_MAX_AGE seconds.
+DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+DATABASE_POOL = env_bool("DATABASE_POOL", False)
+CONN_MAX_AGE = env_int("CONN_MAX_AGE", 60)
+
+
+def database_config(url: str) -> dict:
+    config = dj_database_url.parse(url, conn_max_age=CONN_MAX_AGE, conn_health_checks=True)
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        config["ENGINE"] = "django_prometheus.db.backends.postgresql"
+        options = config.setdefault("OPTIONS", {})
+        options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
+        if DATABASE_POOL:
+            config["CONN_MAX_AGE"] = 0
+            options["pool"] = {
+                "min_size": env_int("DATABASE_POOL_MIN", 2),
+                "max_size": env_int("DATABASE_POOL_MAX", 10),
+                "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
+            }
+    elif config["ENGINE"] == "django.db.backends.sqlite3":
+        config["ENGINE"] = "django_prometheus.db.backends.sqlite3"
+        # SQLite needs no persistent connection; WAL lets the dev server read while seeding.
+        config["CONN_MAX_AGE"] = 0
+        config.setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
+        config["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+        config["TEST"] = {"NAME": None}
+    return config
+
+
+DATABASES = {"default": database_config(DATABASE_URL)}
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = database_config(DATABASE_REPLICA_URL)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["wemoov.routers.ReplicaRouter"]
+
+DB_VENDOR = "postgresql" if "postgresql" in DATABASES["default"]["ENGINE"] else "sqlite"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache --------------------------------------------------------------------------------
+# CACHE_URL (or REDIS_URL): locmem:// by default, redis://host:port/db for several processes.
+CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL") or "locmem://"
+
+
+def cache_config(url: str) -> dict:
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {
+            "BACKEND": "wemoov.cache_backends.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "wemoov"),
+            "OPTIONS": {
+                # A cache outage must fail fast, never hang a request.
+                "socket_connect_timeout": 0.5,
+                "socket_timeout": 0.5,
+            },
+        }
+    if url.startswith("locmem://"):
+        return {
+            "BACKEND": "wemoov.cache_backends.LocMemCache",
+            "LOCATION": url.removeprefix("locmem://") or "wemoov",
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
+    if url.startswith("dummy://"):
+        return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+    raise ImproperlyConfigured(f"Unsupported CACHE_URL scheme: {url.split('://')[0]}")
+
+
+CACHES = {"default": cache_config(CACHE_URL)}
+
+# Per-family time-to-live (seconds), the durations of the system this one replaces.
+WEMOOV_CACHE_TTLS = {
+    "dashboard": env_int("CACHE_TTL_DASHBOARD", 300),
+    "revenue": env_int("CACHE_TTL_REVENUE", 300),
+    "user_stats": env_int("CACHE_TTL_USER_STATS", 120),
+    "auth_token": env_int("CACHE_TTL_AUTH_TOKEN", 60),
+}
+# Stale-while-revalidate window after the TTL: the previous value is served at once while
+# one caller recomputes it.
+WEMOOV_CACHE_SWR = env_int("CACHE_SWR", 60)
+# How long callers wait for another caller's computation of a missing key (seconds).
+WEMOOV_CACHE_LOCK_WAIT = float(os.environ.get("CACHE_LOCK_WAIT", "5"))
+
+# --- Auth ---------------------------------------------------------------------------------
+AUTH_USER_MODEL = "users.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if TESTING:
+    # Hashing cost is not what tests measure.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+LOGIN_URL = "admin:login"
+
+# --- Internationalisation -----------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files -------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not (DEBUG or TESTING)
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
+
+# --- REST framework -----------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "users.authentication.CachedTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "wemoov.pagination.CreatedAtCursorPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    "DEFAULT_PARSER_CLASSES": ["wemoov.parsers.BoundedJSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "wemoov.exceptions.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("THROTTLE_ANON", "120/min"),
+        "user": os.environ.get("THROTTLE_USER", "1200/min"),
+        "auth": os.environ.get("THROTTLE_AUTH", "10/min"),
+    },
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0) if os.environ.get("NUM_PROXIES") else None,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+REST_KNOX = {
+    "TOKEN_TTL": __import__("datetime").timedelta(hours=env_int("TOKEN_TTL_HOURS", 10)),
+    "AUTO_REFRESH": False,
+    "TOKEN_LIMIT_PER_USER": None,
+    "AUTH_HEADER_PREFIX": "Token",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "WeMoov API",
+    "DESCRIPTION": "Rides, deliveries and rentals: the contract frontends are built against.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "users.models.Role",
+        "RegisterRoleEnum": [("client", "Client"), ("driver", "Driver")],
+        "BookingStatusEnum": "bookings.models.BookingStatus",
+        "PaymentStatusEnum": "payments.models.PaymentStatus",
+    },
+}
+
+# Request bodies larger than this are refused (413) before they are parsed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024)
+
+# --- Business settings --------------------------------------------------------------------
+WEMOOV_CURRENCY = os.environ.get("WEMOOV_CURRENCY", "XOF")
+# Price = base fare + per-km rate x great-circle distance, per service type.
+WEMOOV_PRICING = {
+    "ride": {"base": "500.00", "per_km": "150.00"},
+    "delivery": {"base": "800.00", "per_km": "120.00"},
+    "rental": {"base": "5000.00", "per_km": "100.00"},
+}
+WEMOOV_SCHEDULE_GRACE_SECONDS = 60
+WEMOOV_IDEMPOTENCY_TTL_HOURS = 24
+
+# --- Observability ------------------------------------------------------------------------
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
+SLOW_QUERY_MS = env_int("SLOW_QUERY_MS", 200)
+PROMETHEUS_EXPORT_MIGRATIONS = False
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "wemoov.slow_query": {"level": "WARNING"},
+    },
+}
+
+# --- Security (production) ----------------------------------------------------------------
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG and not TESTING)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^metrics$"]
+SESSION_COOKIE_SECURE = not DEBUG and not TESTING
+CSRF_COOKIE_SECURE = not DEBUG and not TESTING
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG or TESTING else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG and not TESTING
+SECURE_HSTS_PRELOAD = not DEBUG and not TESTING
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# --- Development --------------------------------------------------------------------------
+if DEBUG and not TESTING:
+    try:
+        import debug_toolbar  # noqa: F401
+    except ImportError:  # the toolbar is a dev requirement only
+        pass
+    else:
+        INSTALLED_APPS.append("debug_toolbar")
+        MIDDLEWARE.insert(2, "debug_toolbar.middleware.DebugToolbarMiddleware")
+        INTERNAL_IPS = ["127.0.0.1"]
+
+if DB_VENDOR == "sqlite":
+    # Covering (INCLUDE) indexes exist on PostgreSQL only; SQLite keeps the key columns.
+    SILENCED_SYSTEM_CHECKS = ["models.W040"]
