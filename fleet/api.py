@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from django.db.models import Value
+from decimal import Decimal
+
+from django.db.models import DecimalField, Value
 from django.db.models.functions import Coalesce
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -69,7 +71,11 @@ class DriverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     pagination_class = DriverPagination
 
     def get_queryset(self):
-        return driver_list().annotate(rating_sort=Coalesce("rating", Value(-1)))
+        return driver_list().annotate(
+            rating_sort=Coalesce(
+                "rating", Value(Decimal("-1")), output_field=DecimalField(max_digits=3, decimal_places=2)
+            )
+        )
 
 
 class DriverMeView(APIView):

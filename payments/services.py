@@ -52,7 +52,7 @@ def payment_create(*, user: User, booking_id: int, method: str) -> Payment:
 
 
 def _transition(*, payment_id: int, action: str) -> Payment:
-    payment = Payment.objects.select_for_update().select_related("booking__driver").get(pk=payment_id)
+    payment = Payment.objects.select_for_update(of=("self",)).select_related("booking__driver").get(pk=payment_id)
     allowed, target = TRANSITIONS[action]
     if payment.status not in allowed:
         raise Conflict("invalid_transition", f"Cannot {action} a payment that is {payment.status}.")

@@ -23,6 +23,7 @@ from django.db.models import (
     CharField,
     Count,
     DecimalField,
+    F,
     IntegerField,
     OuterRef,
     QuerySet,
@@ -63,6 +64,7 @@ def _flag(field: str) -> Case:
 
 def _branch(queryset: QuerySet, family: str, k1, k2, *, rated=_ZERO_INT, amount=_ZERO_MONEY) -> QuerySet:
     """One grouped aggregate with the union's columns: family, k1, k2, n, rated, amount."""
+    k1, k2 = (F(k) if isinstance(k, str) else k for k in (k1, k2))
     return (
         queryset.using(read_db())
         .order_by()
@@ -277,11 +279,14 @@ def user_stats(user: User) -> dict[str, Any]:
                 output_field=MONEY,
             ),
         }
-    row = User.objects.filter(pk=user.pk).annotate(**figures).values(*figures).get()
+    # Prefixed: "bookings" and "payments" are also reverse relations of User.
+    row = User.objects.filter(pk=user.pk).annotate(**{f"stat_{k}": v for k, v in figures.items()})
+    values = row.values(*(f"stat_{k}" for k in figures)).get()
+    result = {k: values[f"stat_{k}"] for k in figures}
     for key in ("total_spent", "total_earned"):
-        if key in row:
-            row[key] = money(row[key])
-    return row
+        if key in result:
+            result[key] = money(result[key])
+    return result
 
 
 def user_stats_cached(user: User) -> CacheResult[dict[str, Any]]:

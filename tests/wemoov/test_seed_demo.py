@@ -38,10 +38,7 @@ def test_seed_demo_makes_the_requested_sizes():
 def test_seed_demo_never_makes_two_completed_payments_for_a_booking():
     call_command("seed_demo", **{**SMALL, "payments": 700})
     doubled = (
-        Payment.objects.filter(status=PaymentStatus.COMPLETED)
-        .values("booking")
-        .annotate(n=Count("pk"))
-        .filter(n__gt=1)
+        Payment.objects.filter(status=PaymentStatus.COMPLETED).values("booking").annotate(n=Count("pk")).filter(n__gt=1)
     )
     assert not doubled.exists()
 
@@ -49,7 +46,11 @@ def test_seed_demo_never_makes_two_completed_payments_for_a_booking():
 def test_seed_demo_gives_every_status_and_month_something_to_show():
     call_command("seed_demo", **SMALL)
     assert set(Booking.objects.values_list("status", flat=True)) == {
-        "pending", "confirmed", "in_progress", "completed", "cancelled",
+        "pending",
+        "confirmed",
+        "in_progress",
+        "completed",
+        "cancelled",
     }
     months = {d.strftime("%Y-%m") for d in Booking.objects.values_list("created_at", flat=True)}
     assert len(months) >= 10
