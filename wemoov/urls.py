@@ -2,7 +2,9 @@
 
 from django.conf import settings
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -41,6 +43,7 @@ urlpatterns = [
     path("api/", include(api)),
     path("health/", health, name="health"),
     path("metrics", metrics, name="metrics"),
+    path("favicon.ico", RedirectView.as_view(url=static("wemoov/favicon.svg"), permanent=True)),
 ]
 
 handler400 = "wemoov.exceptions.handler400"

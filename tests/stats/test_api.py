@@ -1,0 +1,92 @@
+import pytest
+from django.core.management import call_command
+
+from stats.serializers import DashboardSerializer
+from tests.factories import BookingFactory, PaymentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_dashboard_shape_is_exactly_the_contract(as_admin):
+    body = as_admin.get("/api/stats/dashboard/").json()
+    assert set(body) == {"users", "drivers", "vehicles", "bookings", "payments", "revenue", "generated_at"}
+    assert set(body["users"]["by_role"]) == {"client", "driver", "admin"}
+    assert set(body["vehicles"]["by_type"]) == {"motorbike", "car", "van", "truck"}
+    assert set(body["bookings"]["by_status"]) == {"pending", "confirmed", "in_progress", "completed", "cancelled"}
+    assert set(body["bookings"]["by_service_type"]) == {"ride", "delivery", "rental"}
+    assert body["payments"]["by_status"]["refunded"] == {"count": 0, "amount": "0.00"}
+    assert body["revenue"]["total"] == "0.00"
+    assert body["generated_at"].endswith("Z")
+    assert set(DashboardSerializer().fields) == set(body)
+
+
+def test_dashboard_is_miss_then_hit_with_the_same_generated_at(as_admin):
+    first = as_admin.get("/api/stats/dashboard/")
+    second = as_admin.get("/api/stats/dashboard/")
+    assert (first["X-Cache"], second["X-Cache"]) == ("MISS", "HIT")
+    assert first.json()["generated_at"] == second.json()["generated_at"]
+
+
+def test_revenue_defaults_to_month(as_admin):
+    body = as_admin.get("/api/stats/revenue/").json()
+    assert (body["period"], body["bucket"], len(body["series"])) == ("month", "day", 30)
+    assert set(body["series"][0]) == {"bucket", "amount", "count"}
+
+
+def test_refresh_drops_the_statistics_for_everyone(as_admin):
+    as_admin.get("/api/stats/dashboard/")
+    as_admin.get("/api/stats/revenue/?period=year")
+    PaymentFactory(booking=BookingFactory(), status="completed")
+    assert as_admin.get("/api/stats/dashboard/").json()["revenue"]["total"] == "0.00"  # still cached
+    assert as_admin.post("/api/stats/refresh/").status_code == 204
+    dashboard = as_admin.get("/api/stats/dashboard/")
+    assert dashboard["X-Cache"] == "MISS"
+    assert dashboard.json()["revenue"]["total"] == "1400.00"
+    assert as_admin.get("/api/stats/revenue/?period=year")["X-Cache"] == "MISS"
+
+
+def test_warm_dashboard_request_with_a_token_costs_no_query(as_admin, django_assert_num_queries):
+    as_admin.get("/api/stats/dashboard/")
+    with django_assert_num_queries(0):
+        response = as_admin.get("/api/stats/dashboard/")
+    assert response["X-Cache"] == "HIT"
+
+
+def test_users_me_stats_are_dropped_when_their_bookings_change(
+    as_client, client_user, driver, django_capture_on_commit_callbacks
+):
+    from tests.conftest import client_for
+
+    assert as_client.get("/api/users/me/").json()["stats"]["bookings"] == 0
+    booking = BookingFactory(user=client_user)
+    assert as_client.get("/api/users/me/").json()["stats"]["bookings"] == 0  # cached up to 2 minutes
+    with django_capture_on_commit_callbacks(execute=True):  # a write by somebody else: the driver
+        client_for(driver.user).post(f"/api/bookings/{booking.pk}/accept/")
+    with django_capture_on_commit_callbacks(execute=True):
+        as_client.post(
+            "/api/bookings/",
+            {
+                "service_type": "ride",
+                "pickup_address": "A",
+                "pickup_lat": 5.3,
+                "pickup_lng": -4.0,
+                "dropoff_address": "B",
+                "dropoff_lat": 5.35,
+                "dropoff_lng": -3.95,
+                "scheduled_date": "2099-01-01T10:00:00Z",
+            },
+            format="json",
+        )
+    assert as_client.get("/api/users/me/").json()["stats"]["bookings"] == 2
+
+
+def test_stats_cache_command_clears_and_warms(as_admin, capsys):
+    as_admin.get("/api/stats/dashboard/")
+    call_command("stats_cache", "clear")
+    assert as_admin.get("/api/stats/dashboard/")["X-Cache"] == "MISS"
+    call_command("stats_cache", "warm")
+    out = capsys.readouterr().out
+    assert "dashboard: MISS" in out
+    assert "revenue:year: MISS" in out
+    assert as_admin.get("/api/stats/dashboard/")["X-Cache"] == "HIT"
+    assert as_admin.get("/api/stats/revenue/?period=day")["X-Cache"] == "HIT"

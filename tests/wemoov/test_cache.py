@@ -1,0 +1,170 @@
+"""The cache module: versioned families, single flight, stale-while-revalidate, figures,
+and the cache as an optimisation that never takes the API down."""
+
+import threading
+import time
+
+import pytest
+from django.core.cache import cache, caches
+from django.db import connection, connections
+from django.test import override_settings
+
+from stats.selectors import DASHBOARD, dashboard_stats_cached
+from tests.factories import BookingFactory
+from wemoov import cache as wcache
+
+
+def test_miss_then_hit_and_figures():
+    calls = []
+    compute = lambda: calls.append(1) or {"n": 1}  # noqa: E731
+    assert wcache.cached("dashboard", "k", compute).status == "MISS"
+    result = wcache.cached("dashboard", "k", compute)
+    assert (result.status, result.value) == ("HIT", {"n": 1})
+    assert calls == [1]
+    figures = wcache.all_figures()["dashboard"]
+    assert (figures["hits"], figures["misses"], figures["stale"]) == (1, 1, 0)
+    assert figures["bytes"] > 0
+    assert figures["last_compute_ms"] is not None
+    assert figures["hit_ratio"] == 0.5
+
+
+@pytest.mark.parametrize("falsy", [0, {}, [], "", None, False])
+def test_cached_falsy_values_are_hits(falsy):
+    wcache.cached("revenue", "f", lambda: falsy)
+    result = wcache.cached("revenue", "f", lambda: pytest.fail("recomputed"))
+    assert result.status == "HIT"
+    assert result.value == falsy
+
+
+def test_keys_include_their_parameters():
+    wcache.cached("revenue", "week", lambda: "w")
+    assert wcache.cached("revenue", "month", lambda: "m").value == "m"
+    assert wcache.cached("revenue", "week", lambda: "x").value == "w"
+
+
+def test_invalidate_family_drops_every_key_of_that_family_only():
+    wcache.cached("revenue", "week", lambda: 1)
+    wcache.cached("dashboard", "all", lambda: 1)
+    wcache.invalidate_family("revenue")
+    assert wcache.cached("revenue", "week", lambda: 2).status == "MISS"
+    assert wcache.cached("dashboard", "all", lambda: 2).status == "HIT"
+
+
+def test_invalidation_never_clears_the_rest_of_the_cache():
+    cache.set("throttle_anon_1.2.3.4", [1, 2, 3])
+    wcache.invalidate_family("dashboard")
+    wcache.invalidate_key("user_stats", "1")
+    assert cache.get("throttle_anon_1.2.3.4") == [1, 2, 3]
+
+
+def test_invalidate_key_drops_one_entry():
+    wcache.cached("user_stats", "1", lambda: "a")
+    wcache.cached("user_stats", "2", lambda: "b")
+    wcache.invalidate_key("user_stats", "1")
+    assert wcache.cached("user_stats", "1", lambda: "c").value == "c"
+    assert wcache.cached("user_stats", "2", lambda: "d").value == "b"
+
+
+def test_a_lost_version_key_cannot_resurrect_old_entries():
+    wcache.cached("dashboard", "all", lambda: "old")
+    cache.delete("ver:dashboard")  # as if evicted
+    assert wcache.cached("dashboard", "all", lambda: "new").value == "new"
+
+
+def _expire(family: str, key: str) -> None:
+    full = wcache.data_key(family, key)
+    entry = cache.get(full)
+    entry["expires_at"] = time.time() - 1
+    cache.set(full, entry)
+
+
+def test_expired_entry_inside_the_swr_window_is_served_stale_while_one_refreshes():
+    wcache.cached("dashboard", "all", lambda: "v1")
+    _expire("dashboard", "all")
+    full = wcache.data_key("dashboard", "all")
+    cache.add(f"lock:{full}", "someone-else")  # another caller is refreshing
+    result = wcache.cached("dashboard", "all", lambda: pytest.fail("must not compute"))
+    assert (result.status, result.value) == ("STALE", "v1")
+    cache.delete(f"lock:{full}")
+    refreshed = wcache.cached("dashboard", "all", lambda: "v2")
+    assert (refreshed.status, refreshed.value) == ("MISS", "v2")
+    assert wcache.all_figures()["dashboard"]["stale"] == 1
+
+
+def test_a_failing_computation_releases_the_lock():
+    with pytest.raises(ZeroDivisionError):
+        wcache.cached("dashboard", "boom", lambda: 1 / 0)
+    assert wcache.cached("dashboard", "boom", lambda: "ok").value == "ok"
+
+
+@override_settings(
+    CACHES={
+        "default": {
+            "BACKEND": "wemoov.cache_backends.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there: a real outage
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+)
+def test_cache_outage_computes_without_the_cache(caplog):
+    try:
+        result = wcache.cached("dashboard", "all", lambda: {"ok": True})
+        assert result.value == {"ok": True}
+        assert result.status == "MISS"
+        assert "cache unavailable" in caplog.text
+        assert wcache.all_figures()["dashboard"]["errors"] == 1
+        wcache.invalidate_family("dashboard")  # no exception either
+    finally:
+        caches["default"].close()
+
+
+# --- single flight under real threads -----------------------------------------------------
+def _stampede(n_threads: int) -> tuple[list[str], int]:
+    """n threads ask for the dashboard at once; returns their statuses and how many times
+    the aggregate query ran (counted on every thread's connection)."""
+    barrier = threading.Barrier(n_threads)
+    statuses: list[str] = []
+    ran = []
+    lock = threading.Lock()
+
+    def count_and_slow(execute, sql, params, many, context):
+        if "UNION ALL" in sql:
+            with lock:
+                ran.append(1)
+            time.sleep(0.3)  # a slow aggregate, so the others arrive while it runs
+        return execute(sql, params, many, context)
+
+    def worker():
+        try:
+            with connection.execute_wrapper(count_and_slow):
+                barrier.wait()
+                status = dashboard_stats_cached().status
+            with lock:
+                statuses.append(status)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(n_threads)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return statuses, len(ran)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cold_stampede_computes_once():
+    BookingFactory.create_batch(3)
+    statuses, computed = _stampede(8)
+    assert computed == 1
+    assert sorted(statuses) == ["HIT"] * 7 + ["MISS"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_expired_key_stampede_computes_once_and_serves_stale():
+    BookingFactory.create_batch(3)
+    dashboard_stats_cached()
+    _expire(DASHBOARD, "all")
+    statuses, computed = _stampede(8)
+    assert computed == 1
+    assert sorted(statuses) == ["MISS"] + ["STALE"] * 7
