@@ -8,7 +8,8 @@ import uuid
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django_prometheus.exports import ExportToDjangoView
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -18,6 +19,12 @@ from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.views import APIView
 
 logger = logging.getLogger(__name__)
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on every page; the static URL is resolved per request
+    because the manifest storage knows it only after collectstatic."""
+    return HttpResponsePermanentRedirect(static("wemoov/favicon.svg"))
 
 
 def _database_ok() -> bool:

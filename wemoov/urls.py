@@ -2,9 +2,7 @@
 
 from django.conf import settings
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -13,7 +11,7 @@ from fleet.api import DriverMeView, DriverViewSet, RegisterView, VehicleViewSet
 from payments.api import PaymentViewSet
 from stats.api import DashboardView, MeView, RefreshView, RevenueView
 from users.api import LoginView, LogoutView, UserViewSet
-from wemoov.ops import health, metrics
+from wemoov.ops import favicon, health, metrics
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -43,7 +41,7 @@ urlpatterns = [
     path("api/", include(api)),
     path("health/", health, name="health"),
     path("metrics", metrics, name="metrics"),
-    path("favicon.ico", RedirectView.as_view(url=static("wemoov/favicon.svg"), permanent=True)),
+    path("favicon.ico", favicon),
 ]
 
 handler400 = "wemoov.exceptions.handler400"
