@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -16,9 +19,28 @@ from users.services import user_update
 from wemoov.cache import CacheResult
 from wemoov.schema import ERRORS_400, ERRORS_AUTH
 
+# Serialising the dashboard costs more than finding it in the cache: keep the output of the
+# last few computations (keyed by when they were computed) so a hit only renders JSON.
+_representations: OrderedDict[tuple[str, float], dict] = OrderedDict()
+_representations_lock = threading.Lock()
+_REPRESENTATIONS_KEPT = 32
+
+
+def _represent(result: CacheResult, serializer_class) -> dict:
+    memo_key = (serializer_class.__name__, result.computed_at)
+    with _representations_lock:
+        if memo_key in _representations:
+            return _representations[memo_key]
+    data = serializer_class(result.value).data
+    with _representations_lock:
+        _representations[memo_key] = data
+        while len(_representations) > _REPRESENTATIONS_KEPT:
+            _representations.popitem(last=False)
+    return data
+
 
 def cached_response(result: CacheResult, serializer_class) -> Response:
-    response = Response(serializer_class(result.value).data)
+    response = Response(_represent(result, serializer_class))
     response["X-Cache"] = result.status
     response["Age"] = str(int(result.age))
     return response

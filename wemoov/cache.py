@@ -167,7 +167,35 @@ def family_version(family: str) -> int:
 
 
 def data_key(family: str, key: str) -> str:
-    return f"val:{family}:{family_version(family)}:{key}"
+    return _data_key(family, family_version(family), key)
+
+
+def _data_key(family: str, version: int, key: str) -> str:
+    return f"val:{family}:{version}:{key}"
+
+
+# The version each family had when this process last looked. Only a guess: every lookup
+# reads the real version in the same round trip and corrects itself when they differ.
+_known_versions: dict[str, int] = {}
+
+
+def _lookup(family: str, key: str) -> tuple[str, dict | None]:
+    """The entry's full key and the entry, in one cache round trip when this process's guess
+    of the family version is right (the common case), two when it is not."""
+    guess = _known_versions.get(family)
+    if guess is not None:
+        guessed_key = _data_key(family, guess, key)
+        found = cache.get_many([_version_key(family), guessed_key])
+        version = found.get(_version_key(family))
+        if version == guess:
+            return guessed_key, found.get(guessed_key)
+    else:
+        version = None
+    if version is None:
+        version = family_version(family)
+    _known_versions[family] = version
+    full_key = _data_key(family, version, key)
+    return full_key, cache.get(full_key)
 
 
 def invalidate_family(family: str) -> None:
@@ -243,8 +271,7 @@ def cached(family: str, key: str, compute: Callable[[], T], *, ttl: int | None =
     """Return the family's value for ``key``, computing it at most once across callers."""
     ttl = settings.WEMOOV_CACHE_TTLS[family] if ttl is None else ttl
     try:
-        full_key = data_key(family, key)
-        entry = cache.get(full_key)
+        full_key, entry = _lookup(family, key)
         lock_key = f"lock:{full_key}"
         if entry is not None and time.time() < entry["expires_at"]:
             return _result(family, entry, HIT)

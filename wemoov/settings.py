@@ -81,7 +81,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
-ROOT_URLCONF = "wemoov.urls"
+# The benchmark serves its trivial comparison endpoint through bench.urls.
+ROOT_URLCONF = os.environ.get("WEMOOV_URLCONF", "wemoov.urls")
 WSGI_APPLICATION = "wemoov.wsgi.application"
 ASGI_APPLICATION = "wemoov.asgi.application"
 

@@ -168,3 +168,36 @@ def test_expired_key_stampede_computes_once_and_serves_stale():
     statuses, computed = _stampede(8)
     assert computed == 1
     assert sorted(statuses) == ["MISS"] + ["STALE"] * 7
+
+
+def test_a_refresh_by_another_process_is_seen_at_once_despite_the_version_guess():
+    wcache.cached("dashboard", "all", lambda: "v1")
+    assert wcache.cached("dashboard", "all", lambda: "v1b").status == "HIT"
+    cache.incr("ver:dashboard")  # what another process's invalidate_family does
+    result = wcache.cached("dashboard", "all", lambda: "v2")
+    assert (result.status, result.value) == ("MISS", "v2")
+
+
+class _RecordingCache:
+    """Delegates to the real cache and records each call wemoov.cache makes on it."""
+
+    def __init__(self, real):
+        self.real, self.calls = real, []
+
+    def __getattr__(self, name):
+        method = getattr(self.real, name)
+
+        def recorded(*args, **kwargs):
+            self.calls.append(name)
+            return method(*args, **kwargs)
+
+        return recorded
+
+
+def test_a_warm_lookup_is_one_cache_call(monkeypatch):
+    """On Redis get_many is one MGET: a warm lookup is one round trip."""
+    wcache.cached("dashboard", "all", lambda: "v1")
+    recorder = _RecordingCache(cache)
+    monkeypatch.setattr(wcache, "cache", recorder)
+    assert wcache.cached("dashboard", "all", lambda: "x").status == "HIT"
+    assert recorder.calls == ["get_many"]

@@ -98,6 +98,12 @@ class Command(BaseCommand):
         mode.add_argument("--append", action="store_true", help="add to existing data")
         mode.add_argument("--flush", action="store_true", help="delete existing data first")
         mode.add_argument("--if-empty", action="store_true", help="do nothing (exit 0) when data exists")
+        parser.add_argument(
+            "--older-than-days",
+            type=int,
+            default=0,
+            help="date everything at least this many days back (the benchmark's older history)",
+        )
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args, **opts):
@@ -118,6 +124,7 @@ class Command(BaseCommand):
         self.now = timezone.now()
         self.batch = opts["batch_size"]
         self.progress = not opts["no_progress"]
+        self.older_than = timedelta(days=opts["older_than_days"])
         # Unique suffix for --append, so emails, plates and licenses never collide.
         self.tag = f"{(User.objects.order_by('-pk').values_list('pk', flat=True).first() or 0):x}"
 
@@ -144,7 +151,7 @@ class Command(BaseCommand):
     def _past(self) -> timezone.datetime:
         # Recent months busier: a triangular distribution leaning towards today.
         days = self.rng.triangular(0, DAYS, 0)
-        return self.now - timedelta(days=days, seconds=self.rng.randint(0, 86_399))
+        return self.now - self.older_than - timedelta(days=days, seconds=self.rng.randint(0, 86_399))
 
     def _flush(self) -> None:
         with transaction.atomic():
@@ -238,7 +245,7 @@ class Command(BaseCommand):
 
     def _booking(self, clients, drivers, vehicles_by_driver) -> Booking:
         rng = self.rng
-        if rng.random() < RECENT_SHARE:
+        if not self.older_than and rng.random() < RECENT_SHARE:
             # Today's activity: open bookings are recent.
             created = self.now - timedelta(hours=rng.uniform(0, 48))
             status = _weighted(rng, RECENT_STATUS_WEIGHTS)

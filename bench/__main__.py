@@ -1,0 +1,110 @@
+"""`make bench`: the benchmark. Runs on PostgreSQL, prints a table, writes docs/benchmarks.md.
+
+    python -m bench                 # full size: 200k users, 1M bookings, 1M payments
+    python -m bench --quick         # a smoke run at a tiny size (CI)
+    python -m bench --scale 0.1     # a tenth of the full size
+
+It uses its own database (BENCH_DATABASE_URL, or DATABASE_URL's server with the database
+name `wemoov_bench`), which it recreates. Timings are medians of repeated runs, and the
+comparisons are ratios measured within the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+FULL = {"users": 200_000, "drivers": 5_000, "vehicles": 5_000, "bookings": 1_000_000, "payments": 1_000_000}
+
+
+def _bench_database_url() -> str:
+    url = os.environ.get("BENCH_DATABASE_URL")
+    if not url:
+        base = os.environ.get("DATABASE_URL", "")
+        if not base.startswith("postgres"):
+            sys.exit("make bench needs PostgreSQL: set DATABASE_URL=postgres://... (or BENCH_DATABASE_URL).")
+        parts = urlsplit(base)
+        url = urlunsplit(parts._replace(path="/wemoov_bench"))
+    return url
+
+
+def _recreate_database(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _configure_environment(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key-not-used-anywhere-else-0123456789")
+    os.environ["DEBUG"] = "0"  # DEBUG would record every query in memory
+    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+    os.environ["SECURE_SSL_REDIRECT"] = "0"
+    os.environ["THROTTLE_USER"] = "100000000/min"
+    os.environ["THROTTLE_ANON"] = "100000000/min"
+    os.environ["SLOW_QUERY_MS"] = "100000"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "wemoov.settings"
+    sys.path.insert(0, str(ROOT))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full data size")
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run (CI)")
+    parser.add_argument("--repeat", type=int, default=None, help="repetitions per timing (median)")
+    parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    args = parser.parse_args(argv)
+    scale = 0.002 if args.quick else args.scale
+    repeat = args.repeat or (3 if args.quick else 7)
+
+    url = _bench_database_url()
+    _recreate_database(url)
+    _configure_environment(url)
+
+    import django
+
+    django.setup()
+    from bench import sections
+    from bench.report import Report
+
+    report = Report(quick=args.quick, scale=scale)
+    started = time.perf_counter()
+    sections.migrate()
+    sizes = {k: max(1, int(v * scale)) for k, v in FULL.items()}
+    small = {k: max(1, v // 10) for k, v in sizes.items()}
+
+    print(f"== indexes at work: {small['bookings']:,} rows", flush=True)
+    sections.seed(report, small, label="small")
+    small_hot = sections.hot_queries(report, repeat)
+    print(f"== seed at full size: {sizes['bookings']:,} bookings", flush=True)
+    sections.seed(report, sizes, label="full")
+    big_hot = sections.hot_queries(report, repeat)
+    sections.hot_query_ratios(report, small_hot, big_hot)
+    print("== dashboard four ways", flush=True)
+    sections.dashboard_variants(report, repeat)
+    print("== cache memory", flush=True)
+    sections.cache_memory(report)
+    if not args.skip_http:
+        print("== HTTP under gunicorn", flush=True)
+        sections.http(report, quick=args.quick)
+    report.add_total_time(time.perf_counter() - started)
+    text = report.render()
+    print(text)
+    Path(args.out).write_text(text)
+    print(f"written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,89 @@
+"""The dashboard computed four ways on the same data, for the benchmark.
+
+* ``ours``   – ``stats.selectors.dashboard_stats`` (one UNION ALL of grouped aggregates);
+* ``before`` – the seed's first design: 12 separate queries, one per figure (it computes
+  fewer figures than ours, which only flatters it);
+* ``after``  – the seed's second design: 6 grouped queries;
+* ``floor``  – ours written by hand as one SQL string through a bare cursor: what the ORM
+  and our code may cost on top is the difference.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import Avg, Count, Q, Sum
+from django.utils import timezone
+
+from bookings.models import Booking
+from fleet.models import Driver, Vehicle
+from payments.models import Payment
+from stats.selectors import dashboard_from_rows, dashboard_stats
+from users.models import User
+
+
+def ours() -> dict:
+    return dashboard_stats()
+
+
+def before() -> dict:
+    return {
+        "users_total": User.objects.count(),
+        "users_active": User.objects.filter(is_active=True).count(),
+        "drivers_total": Driver.objects.count(),
+        "drivers_available": Driver.objects.filter(is_available=True).count(),
+        "average_rating": Driver.objects.aggregate(a=Avg("rating"))["a"],
+        "vehicles_total": Vehicle.objects.count(),
+        "vehicles_available": Vehicle.objects.filter(is_available=True).count(),
+        "bookings_total": Booking.objects.count(),
+        "bookings_pending": Booking.objects.filter(status="pending").count(),
+        "bookings_completed": Booking.objects.filter(status="completed").count(),
+        "payments_total": Payment.objects.count(),
+        "revenue": Payment.objects.filter(status="completed").aggregate(s=Sum("amount"))["s"],
+    }
+
+
+def after() -> dict:
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return {
+        "users": list(User.objects.order_by().values("role", "is_active").annotate(n=Count("pk"))),
+        "drivers": Driver.objects.aggregate(
+            n=Count("pk"), available=Count("pk", filter=Q(is_available=True)), rating=Avg("rating")
+        ),
+        "vehicles": list(Vehicle.objects.order_by().values("type", "is_available").annotate(n=Count("pk"))),
+        "bookings": list(Booking.objects.order_by().values("status", "service_type").annotate(n=Count("pk"))),
+        "payments": list(Payment.objects.order_by().values("status").annotate(n=Count("pk"), s=Sum("amount"))),
+        "today": Booking.objects.filter(created_at__gte=midnight).count(),
+    }
+
+
+FLOOR_SQL = """
+SELECT 'users', role, CASE WHEN is_active THEN '1' ELSE '0' END, COUNT(*), 0, 0::numeric
+  FROM users_user GROUP BY 2, 3
+UNION ALL
+SELECT 'drivers', '', CASE WHEN is_available THEN '1' ELSE '0' END, COUNT(*), COUNT(rating),
+       COALESCE(SUM(rating), 0)
+  FROM fleet_driver GROUP BY 3
+UNION ALL
+SELECT 'vehicles', type, CASE WHEN is_available THEN '1' ELSE '0' END, COUNT(*), 0, 0
+  FROM fleet_vehicle GROUP BY 2, 3
+UNION ALL
+SELECT 'bookings', status, service_type, COUNT(*), 0, 0 FROM bookings_booking GROUP BY 2, 3
+UNION ALL
+SELECT 'payments', status, '', COUNT(*), 0, COALESCE(SUM(amount), 0) FROM payments_payment GROUP BY 2
+UNION ALL
+SELECT 'today', '', '', COUNT(*), 0, 0 FROM bookings_booking WHERE created_at >= %s
+"""
+COLUMNS = ("family", "k1", "k2", "n", "rated", "amount")
+
+
+def floor() -> dict:
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    with connection.cursor() as cursor:
+        cursor.execute(FLOOR_SQL, [midnight])
+        rows = [dict(zip(COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+    data = dashboard_from_rows(rows)
+    data["generated_at"] = timezone.now()
+    return data
+
+
+VARIANTS = {"ours": ours, "before": before, "after": after, "floor": floor}
