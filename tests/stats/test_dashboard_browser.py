@@ -46,6 +46,7 @@ def browser():
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
+    driver.implicitly_wait(10)  # find_element waits for the page a click leads to
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
@@ -53,6 +54,7 @@ def browser():
 
 def test_dashboard_renders_charts_without_console_errors(live_server, browser, tmp_path):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     call_command("seed_demo", users=300, drivers=30, vehicles=40, bookings=4000, payments=3600, no_progress=True)
     AdminFactory(email="staff@example.com")
@@ -72,13 +74,16 @@ def test_dashboard_renders_charts_without_console_errors(live_server, browser, t
     assert first_bar.size["width"] > 0
 
     browser.find_element(By.LINK_TEXT, "year").click()
-    assert len(browser.find_elements(By.CSS_SELECTOR, "#wm-revenue svg rect.wm-bar")) == 12
+    bars = "#wm-revenue svg rect.wm-bar"
+    # Wait for the new page: right after the click the old one may still be in the DOM.
+    WebDriverWait(browser, 10).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, bars)) == 12)
 
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == []
 
     shot = tmp_path / "dashboard.png"
     browser.find_element(By.LINK_TEXT, "month").click()
+    WebDriverWait(browser, 10).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, bars)) == 30)
     assert browser.save_screenshot(str(shot))
     assert shot.stat().st_size > 20_000
     if target := os.environ.get("WEMOOV_DASHBOARD_SCREENSHOT"):
