@@ -17,6 +17,10 @@ def _fmt_ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
 
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f} ms"
+
+
 def _verdict(ok: bool) -> str:
     return "met" if ok else "**not met**"
 
@@ -130,8 +134,8 @@ class Report:
         for name in ("ping", "dashboard (warm)", "dashboard (cold)", "bookings list", "booking creation"):
             x = r[name]
             lines.append(
-                f"| {name} | {x['requests']:,} | {x['rps']:,.0f} | {x['p50_ms']:.1f} ms | "
-                f"{x['p99_ms']:.1f} ms | {x['non_2xx']} |"
+                f"| {name} | {x['requests']:,} | {x['rps']:,.0f} | {_ms(x['p50_ms'])} | "
+                f"{_ms(x['p99_ms'])} | {x['non_2xx']} |"
             )
         ratio = r["dashboard (warm)"]["rps"] / r["ping"]["rps"] if r["ping"]["rps"] else 0
         lines.append(f"\nWarm dashboard throughput / trivial JSON endpoint: **{ratio:.2f}** (target at least 0.7).\n")
@@ -144,7 +148,7 @@ class Report:
         ]
         for label, x in r["mixed"].items():
             lines.append(
-                f"| {label} | {x['requests']:,} | {x['rps']:,.0f} | {x['p99_ms']:.1f} ms | "
+                f"| {label} | {x['requests']:,} | {x['rps']:,.0f} | {_ms(x['p99_ms'])} | "
                 f"{x['db_queries']:,.0f} | {x['per_1000']:.0f} |"
             )
         on = r["mixed"]["cache on (Redis)"]["per_1000"]
@@ -153,7 +157,7 @@ class Report:
         lines += ["\n#### Connection handling (bookings list)\n", "| mode | req/s | p50 | p99 |", "|---|---|---|---|"]
         best = max(r["connections_modes"].items(), key=lambda item: item[1]["rps"])
         for label, x in r["connections_modes"].items():
-            lines.append(f"| {label} | {x['rps']:,.0f} | {x['p50_ms']:.1f} ms | {x['p99_ms']:.1f} ms |")
+            lines.append(f"| {label} | {x['rps']:,.0f} | {_ms(x['p50_ms'])} | {_ms(x['p99_ms'])} |")
         lines.append(f"\nBest in this run: **{best[0]}**.\n")
         self.parts.append("\n".join(lines))
 

@@ -293,7 +293,18 @@ def _wrk(url: str, script: str, *, seconds: int, connections: int) -> dict:
         handle.write(script)
     try:
         out = subprocess.run(
-            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", handle.name, url],
+            [
+                "wrk",
+                "-t2",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--timeout",
+                "30s",
+                "--latency",
+                "-s",
+                handle.name,
+                url,
+            ],
             check=True,
             capture_output=True,
             text=True,
@@ -309,6 +320,11 @@ def _to_ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60_000}[unit]
 
 
+def _percentile(out: str, percent: int) -> float | None:
+    found = re.search(rf"^\s+{percent}%\s+(\S+)$", out, re.M)
+    return _to_ms(found.group(1)) if found else None
+
+
 def _parse_wrk(out: str) -> dict:
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -316,8 +332,8 @@ def _parse_wrk(out: str) -> dict:
     return {
         "requests": requests,
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50_ms": _to_ms(re.search(r"^\s+50%\s+(\S+)$", out, re.M).group(1)),
-        "p99_ms": _to_ms(re.search(r"^\s+99%\s+(\S+)$", out, re.M).group(1)),
+        "p50_ms": _percentile(out, 50),
+        "p99_ms": _percentile(out, 99),
         "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
         "socket_errors": sum(int(x) for x in errors.groups()) if errors else 0,
     }
@@ -385,8 +401,9 @@ def http(report: Report, *, quick: bool) -> None:
             connections=connections,
         )
     with Server(workers, CACHE_TTL_DASHBOARD="0", CACHE_SWR="0") as server:
+        # Every request computes: one connection per worker, or they would only queue.
         results["dashboard (cold)"] = _wrk(
-            f"{server.url}/api/stats/dashboard/", get, seconds=seconds, connections=connections
+            f"{server.url}/api/stats/dashboard/", get, seconds=seconds, connections=workers
         )
 
     mixed = LUA["mixed"].format(admin=tokens["admin"], client=tokens["client"], body=body)

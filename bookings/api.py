@@ -20,6 +20,7 @@ from bookings.serializers import (
 from fleet.selectors import driver_for_user
 from users.models import Role
 from users.permissions import IsAdmin, IsClient, IsDriver
+from wemoov.routers import ReplicaListMixin
 from wemoov.schema import ERRORS_400, ERRORS_AUTH, ERRORS_CONFLICT, ERRORS_OBJECT
 
 ACTION_ERRORS = {**ERRORS_OBJECT, **ERRORS_CONFLICT}
@@ -31,7 +32,7 @@ ACTION_ERRORS = {**ERRORS_OBJECT, **ERRORS_CONFLICT}
     create=extend_schema(request=BookingCreateSerializer, responses={201: BookingSerializer, **ERRORS_400}),
 )
 class BookingViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    ReplicaListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
     """Bookings and their lifecycle. Who sees what: `bookings.selectors.booking_list_for`."""
 

@@ -20,6 +20,7 @@ from fleet.services import account_register, driver_set_availability, vehicle_cr
 from users.permissions import IsAdmin, IsAdminOrDriver, IsDriver
 from users.serializers import RegisterSerializer, UserSerializer
 from wemoov.pagination import CreatedAtCursorPagination
+from wemoov.routers import ReplicaListMixin
 from wemoov.schema import ERRORS_400, ERRORS_AUTH, ERRORS_OBJECT
 
 
@@ -64,7 +65,7 @@ class DriverPagination(CreatedAtCursorPagination):
     ),
     retrieve=extend_schema(responses={200: DriverSerializer, **ERRORS_OBJECT}),
 )
-class DriverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DriverViewSet(ReplicaListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsAdmin]
     serializer_class = DriverSerializer
     filterset_class = DriverFilter
@@ -109,7 +110,7 @@ class DriverMeView(APIView):
     partial_update=extend_schema(responses={200: VehicleSerializer, **ERRORS_400, **ERRORS_OBJECT}),
     destroy=extend_schema(responses={204: None, **ERRORS_OBJECT}),
 )
-class VehicleViewSet(viewsets.ModelViewSet):
+class VehicleViewSet(ReplicaListMixin, viewsets.ModelViewSet):
     """Admins manage every vehicle; drivers read their own; clients may not use it."""
 
     serializer_class = VehicleSerializer

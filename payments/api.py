@@ -14,6 +14,7 @@ from payments.selectors import payment_list_for
 from payments.serializers import PaymentCreateSerializer, PaymentSerializer
 from users.permissions import IsAdmin, IsClient
 from wemoov.idempotency import idempotent
+from wemoov.routers import ReplicaListMixin
 from wemoov.schema import ERRORS_400, ERRORS_AUTH, ERRORS_CONFLICT, ERRORS_OBJECT, error_response
 
 ACTION_ERRORS = {**ERRORS_OBJECT, **ERRORS_CONFLICT}
@@ -40,7 +41,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     ),
 )
 class PaymentViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    ReplicaListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
     serializer_class = PaymentSerializer
     filterset_class = PaymentFilter

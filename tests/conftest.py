@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import shutil
+import tempfile
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -102,3 +105,41 @@ def as_driver(driver):
 @pytest.fixture
 def as_other_driver(other_driver):
     return client_for(other_driver.user)
+
+
+# --- a real headless browser (Debian's chromium + chromedriver) ------------------------
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+@pytest.fixture
+def browser():
+    if not (CHROMIUM and CHROMEDRIVER):
+        pytest.fail("chromium and chromedriver are required: `make test` installs Debian's packages")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="wemoov-chromium-")
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1440,1300",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    driver.implicitly_wait(10)  # find_element waits for the page a click leads to
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)

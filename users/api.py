@@ -14,6 +14,7 @@ from users.models import User
 from users.permissions import IsAdmin
 from users.serializers import AdminUserUpdateSerializer, LoginSerializer, TokenSerializer, UserSerializer
 from users.services import user_logout, user_update
+from wemoov.routers import ReplicaListMixin
 from wemoov.schema import ERRORS_400, ERRORS_AUTH, ERRORS_OBJECT
 
 
@@ -47,7 +48,9 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class UserViewSet(
+    ReplicaListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+):
     """Staff user management."""
 
     permission_classes = [IsAdmin]

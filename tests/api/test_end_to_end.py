@@ -11,7 +11,9 @@ from rest_framework.test import APIClient
 from tests.conftest import client_for
 from tests.factories import PASSWORD, AdminFactory
 
-pytestmark = pytest.mark.django_db
+# Committed rows and every database: CI also runs this with a replica alias (a test mirror,
+# another connection), through which lists and statistics read.
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 
 def _login(email: str) -> APIClient:

@@ -99,3 +99,16 @@ def test_login_is_throttled_per_ip_with_retry_after(client_user, monkeypatch):
     # Another client IP has its own budget.
     other = APIClient(REMOTE_ADDR="10.0.0.2")
     assert other.post("/api/auth/token/", {"email": "x@example.com", "password": "y"}, format="json").status_code == 400
+
+
+def test_queries_slower_than_the_threshold_are_logged_with_their_sql(as_client, settings, caplog):
+    settings.SLOW_QUERY_MS = 0  # every query is "slow"
+    with caplog.at_level("WARNING", logger="wemoov.slow_query"):
+        as_client.get("/api/bookings/")
+    assert any("slow query" in r.message and "bookings_booking" in r.message for r in caplog.records)
+
+
+def test_fast_queries_are_not_logged(as_client, caplog):
+    with caplog.at_level("WARNING", logger="wemoov.slow_query"):
+        as_client.get("/api/bookings/")
+    assert not [r for r in caplog.records if r.name == "wemoov.slow_query"]

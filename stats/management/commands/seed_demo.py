@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from knox.models import AuthToken
 from tqdm import tqdm
@@ -164,10 +164,40 @@ class Command(BaseCommand):
             User.objects.filter(is_superuser=False).delete()
 
     def _insert(self, model, objects, bar=None):
-        created = model.objects.bulk_create(objects, batch_size=self.batch)
+        if connection.vendor == "postgresql":
+            created = self._copy(model, objects)
+        else:
+            created = model.objects.bulk_create(objects, batch_size=self.batch)
         if bar is not None:
             bar.update(len(objects))
         return created
+
+    @staticmethod
+    def _copy(model, objects: list) -> list:
+        """PostgreSQL's COPY, several times faster than INSERT for large batches: ids are
+        taken from the table's sequence first, so the rows come back with their keys as
+        bulk_create's would. Every constraint and index still applies to each row."""
+        if not objects:
+            return objects
+        opts = model._meta
+        fields = list(opts.concrete_fields)
+        now = timezone.now()
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [opts.db_table, opts.pk.column, len(objects)],
+            )
+            for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
+                obj.pk = pk
+                for field in fields:
+                    if getattr(field, "auto_now", False):
+                        setattr(obj, field.attname, now)
+            columns = ", ".join(quote(field.column) for field in fields)
+            with cursor.cursor.copy(f"COPY {quote(opts.db_table)} ({columns}) FROM STDIN") as copy:
+                for obj in objects:
+                    copy.write_row([getattr(obj, field.attname) for field in fields])
+        return objects
 
     def _users(self, n_users: int, n_drivers: int):
         password = make_password("demo-password-not-for-login")
