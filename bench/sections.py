@@ -387,6 +387,8 @@ def http(report: Report, *, quick: bool) -> None:
 
     with Server(workers) as server:
         server.get("/api/stats/dashboard/", tokens["admin"])
+        # Warm every worker up (imports, first connections) before the first measured row.
+        _wrk(f"{server.url}/bench/ping/", get, seconds=1, connections=connections)
         results["ping"] = _wrk(f"{server.url}/bench/ping/", get, seconds=seconds, connections=connections)
         results["dashboard (warm)"] = _wrk(
             f"{server.url}/api/stats/dashboard/", get, seconds=seconds, connections=connections

@@ -21,13 +21,13 @@ from fleet.selectors import driver_for_user
 from users.models import Role
 from users.permissions import IsAdmin, IsClient, IsDriver
 from wemoov.routers import ReplicaListMixin
-from wemoov.schema import ERRORS_400, ERRORS_AUTH, ERRORS_CONFLICT, ERRORS_OBJECT
+from wemoov.schema import ERRORS_400, ERRORS_CONFLICT, ERRORS_LIST, ERRORS_OBJECT
 
 ACTION_ERRORS = {**ERRORS_OBJECT, **ERRORS_CONFLICT}
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: BookingSerializer(many=True), **ERRORS_AUTH}),
+    list=extend_schema(responses={200: BookingSerializer(many=True), **ERRORS_LIST}),
     retrieve=extend_schema(responses={200: BookingSerializer, **ERRORS_OBJECT}),
     create=extend_schema(request=BookingCreateSerializer, responses={201: BookingSerializer, **ERRORS_400}),
 )

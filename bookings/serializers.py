@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from bookings.models import Booking, ServiceType
 from fleet.models import Driver, Vehicle
+from wemoov.fields import StrictCharField, StrictFloatField, StrictIntegerField
 
 BOOKING_FIELDS = [
     "id",
@@ -38,12 +39,12 @@ class BookingCreateSerializer(serializers.Serializer):
     """What a client sends; price, distance and status are the server's."""
 
     service_type = serializers.ChoiceField(choices=ServiceType.choices)
-    pickup_address = serializers.CharField(max_length=255)
-    pickup_lat = serializers.FloatField(min_value=-90, max_value=90)
-    pickup_lng = serializers.FloatField(min_value=-180, max_value=180)
-    dropoff_address = serializers.CharField(max_length=255)
-    dropoff_lat = serializers.FloatField(min_value=-90, max_value=90)
-    dropoff_lng = serializers.FloatField(min_value=-180, max_value=180)
+    pickup_address = StrictCharField(max_length=255)
+    pickup_lat = StrictFloatField(min_value=-90, max_value=90)
+    pickup_lng = StrictFloatField(min_value=-180, max_value=180)
+    dropoff_address = StrictCharField(max_length=255)
+    dropoff_lat = StrictFloatField(min_value=-90, max_value=90)
+    dropoff_lng = StrictFloatField(min_value=-180, max_value=180)
     scheduled_date = serializers.DateTimeField()
 
 
@@ -53,8 +54,8 @@ class BookingAssignSerializer(serializers.Serializer):
 
 
 class BookingCancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    reason = StrictCharField(max_length=255, required=False, allow_blank=True, default="")
 
 
 class BookingRateSerializer(serializers.Serializer):
-    rating = serializers.IntegerField(min_value=1, max_value=5)
+    rating = StrictIntegerField(min_value=1, max_value=5)

@@ -21,7 +21,7 @@ from users.permissions import IsAdmin, IsAdminOrDriver, IsDriver
 from users.serializers import RegisterSerializer, UserSerializer
 from wemoov.pagination import CreatedAtCursorPagination
 from wemoov.routers import ReplicaListMixin
-from wemoov.schema import ERRORS_400, ERRORS_AUTH, ERRORS_OBJECT
+from wemoov.schema import ERRORS_400, ERRORS_LIST, ERRORS_OBJECT
 
 
 class RegisterView(APIView):
@@ -61,7 +61,7 @@ class DriverPagination(CreatedAtCursorPagination):
 @extend_schema_view(
     list=extend_schema(
         parameters=[OpenApiParameter("ordering", OpenApiTypes.STR, enum=list(DriverPagination.orderings))],
-        responses={200: DriverSerializer(many=True), **ERRORS_400},
+        responses={200: DriverSerializer(many=True), **ERRORS_LIST},
     ),
     retrieve=extend_schema(responses={200: DriverSerializer, **ERRORS_OBJECT}),
 )
@@ -104,7 +104,7 @@ class DriverMeView(APIView):
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: VehicleSerializer(many=True), **ERRORS_AUTH}),
+    list=extend_schema(responses={200: VehicleSerializer(many=True), **ERRORS_LIST}),
     retrieve=extend_schema(responses={200: VehicleSerializer, **ERRORS_OBJECT}),
     create=extend_schema(responses={201: VehicleSerializer, **ERRORS_400}),
     partial_update=extend_schema(responses={200: VehicleSerializer, **ERRORS_400, **ERRORS_OBJECT}),

@@ -1,10 +1,11 @@
 import django_filters
 
 from fleet.models import Driver, Vehicle, VehicleType
+from wemoov.filters import BooleanFilter
 
 
 class DriverFilter(django_filters.FilterSet):
-    is_available = django_filters.BooleanFilter()
+    is_available = BooleanFilter()
 
     class Meta:
         model = Driver
@@ -13,7 +14,7 @@ class DriverFilter(django_filters.FilterSet):
 
 class VehicleFilter(django_filters.FilterSet):
     type = django_filters.ChoiceFilter(choices=VehicleType.choices)
-    is_available = django_filters.BooleanFilter()
+    is_available = BooleanFilter()
 
     class Meta:
         model = Vehicle

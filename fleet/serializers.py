@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from fleet.models import Driver, Vehicle, VehicleType
 from users.models import User
+from wemoov.fields import StrictBooleanField, StrictIntegerField, StrictModelSerializer
 
 
 class DriverUserSerializer(serializers.ModelSerializer):
@@ -23,13 +24,13 @@ class DriverSerializer(serializers.ModelSerializer):
 
 
 class DriverAvailabilitySerializer(serializers.Serializer):
-    is_available = serializers.BooleanField()
+    is_available = StrictBooleanField()
 
 
-class VehicleSerializer(serializers.ModelSerializer):
+class VehicleSerializer(StrictModelSerializer):
     driver = serializers.PrimaryKeyRelatedField(queryset=Driver.objects.all(), allow_null=True, required=False)
     type = serializers.ChoiceField(choices=VehicleType.choices)
-    capacity = serializers.IntegerField(min_value=1, max_value=100, required=False, default=4)
+    capacity = StrictIntegerField(min_value=1, max_value=100, required=False, default=4)
 
     class Meta:
         model = Vehicle

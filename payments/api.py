@@ -15,7 +15,7 @@ from payments.serializers import PaymentCreateSerializer, PaymentSerializer
 from users.permissions import IsAdmin, IsClient
 from wemoov.idempotency import idempotent
 from wemoov.routers import ReplicaListMixin
-from wemoov.schema import ERRORS_400, ERRORS_AUTH, ERRORS_CONFLICT, ERRORS_OBJECT, error_response
+from wemoov.schema import ERRORS_400, ERRORS_CONFLICT, ERRORS_LIST, ERRORS_OBJECT, error_response
 
 ACTION_ERRORS = {**ERRORS_OBJECT, **ERRORS_CONFLICT}
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -27,7 +27,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: PaymentSerializer(many=True), **ERRORS_AUTH}),
+    list=extend_schema(responses={200: PaymentSerializer(many=True), **ERRORS_LIST}),
     retrieve=extend_schema(responses={200: PaymentSerializer, **ERRORS_OBJECT}),
     create=extend_schema(
         request=PaymentCreateSerializer,

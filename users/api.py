@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.signals import user_logged_in
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from knox.models import AuthToken
 from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -15,7 +15,7 @@ from users.permissions import IsAdmin
 from users.serializers import AdminUserUpdateSerializer, LoginSerializer, TokenSerializer, UserSerializer
 from users.services import user_logout, user_update
 from wemoov.routers import ReplicaListMixin
-from wemoov.schema import ERRORS_400, ERRORS_AUTH, ERRORS_OBJECT
+from wemoov.schema import ERRORS_400, ERRORS_AUTH, ERRORS_LIST, ERRORS_OBJECT
 
 
 class LoginView(APIView):
@@ -48,6 +48,10 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_view(
+    list=extend_schema(responses={200: UserSerializer(many=True), **ERRORS_LIST}),
+    retrieve=extend_schema(responses={200: UserSerializer, **ERRORS_OBJECT}),
+)
 class UserViewSet(
     ReplicaListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
 ):

@@ -2,11 +2,12 @@ import django_filters
 from django.db.models import Q
 
 from users.models import Role, User
+from wemoov.filters import BooleanFilter
 
 
 class UserFilter(django_filters.FilterSet):
     role = django_filters.ChoiceFilter(choices=Role.choices)
-    is_active = django_filters.BooleanFilter()
+    is_active = BooleanFilter()
     search = django_filters.CharFilter(method="filter_search", max_length=100)
 
     class Meta:

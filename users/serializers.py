@@ -4,6 +4,7 @@ from django.contrib.auth import authenticate
 from rest_framework import serializers
 
 from users.models import Role, User
+from wemoov.fields import StrictBooleanField, StrictCharField
 
 USER_FIELDS = ["id", "email", "first_name", "last_name", "phone", "role", "is_active", "created_at"]
 
@@ -37,29 +38,29 @@ class MeSerializer(UserSerializer):
 class MeUpdateSerializer(serializers.Serializer):
     """What a user may change on themselves; other keys are ignored."""
 
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    first_name = StrictCharField(max_length=150, required=False, allow_blank=True)
+    last_name = StrictCharField(max_length=150, required=False, allow_blank=True)
+    phone = StrictCharField(max_length=32, required=False, allow_blank=True)
 
 
 class AdminUserUpdateSerializer(MeUpdateSerializer):
-    is_active = serializers.BooleanField(required=False)
+    is_active = StrictBooleanField(required=False)
 
 
 class RegisterSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
-    first_name = serializers.CharField(max_length=150)
-    last_name = serializers.CharField(max_length=150)
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    password = StrictCharField(write_only=True, max_length=128, style={"input_type": "password"})
+    first_name = StrictCharField(max_length=150)
+    last_name = StrictCharField(max_length=150)
+    phone = StrictCharField(max_length=32, required=False, allow_blank=True, default="")
     # Nobody becomes admin through the API: "admin" is not a choice (400).
     role = serializers.ChoiceField(choices=[Role.CLIENT, Role.DRIVER], default=Role.CLIENT)
-    license_number = serializers.CharField(max_length=64, required=False, allow_blank=False)
+    license_number = StrictCharField(max_length=64, required=False, allow_blank=False)
 
 
 class LoginSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
+    password = StrictCharField(max_length=128, write_only=True, style={"input_type": "password"})
 
     def validate(self, attrs):
         user = authenticate(self.context.get("request"), email=attrs["email"], password=attrs["password"])
@@ -70,5 +71,5 @@ class LoginSerializer(serializers.Serializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = StrictCharField()
     expiry = serializers.DateTimeField()

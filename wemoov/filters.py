@@ -1,4 +1,6 @@
-"""Filters shared by every list: ISO 8601 date ranges, `*_after` inclusive and
+"""Filters shared by every list. Strict like the rest of the API: a value that is present
+but not of the documented type (an empty date, `?is_active=null`) is a 400, not silently
+no filter at all. Dates: any ISO 8601 datetime with any offset; `*_after` is inclusive,
 `*_before` exclusive."""
 
 import django_filters
@@ -7,23 +9,36 @@ from django.utils.dateparse import parse_datetime
 
 
 class IsoDateTimeField(forms.DateTimeField):
-    """Any ISO 8601 datetime, with any UTC offset (or `Z`), or a plain date."""
-
     def to_python(self, value):
-        if value in self.empty_values:
+        if value is None:  # the parameter is absent
             return None
-        if isinstance(value, str):
+        parsed = None
+        if isinstance(value, str) and value.strip():
             try:
+                # A "+" in a query string arrives as a space when the client did not encode it.
                 parsed = parse_datetime(value.strip().replace(" ", "+"))
             except ValueError:
                 parsed = None
-            if parsed is not None:
-                return forms.DateTimeField.to_python(self, parsed)
-        return super().to_python(value)
+        if parsed is None:
+            raise forms.ValidationError("Enter an ISO 8601 date-time, e.g. 2026-11-25T08:00:00Z.", code="invalid")
+        return forms.DateTimeField.to_python(self, parsed)
+
+
+class StrictBooleanField(forms.Field):
+    def to_python(self, value):
+        if value is None:
+            return None
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise forms.ValidationError("Must be true or false.", code="invalid")
 
 
 class IsoDateTimeFilter(django_filters.DateTimeFilter):
     field_class = IsoDateTimeField
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
 
 
 class CreatedRangeFilterSet(django_filters.FilterSet):

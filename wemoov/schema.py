@@ -7,10 +7,18 @@ ErrorSerializer = inline_serializer(
     name="Error",
     fields={"detail": serializers.CharField(), "code": serializers.CharField()},
 )
-FieldErrorsSerializer = inline_serializer(
-    name="FieldErrors",
-    fields={"field": serializers.ListField(child=serializers.CharField())},
-)
+# A 400 is either field errors ({"<field>": ["message", ...]}, "non_field_errors" included)
+# or, for a body that is not JSON at all, {"detail", "code"}.
+BAD_REQUEST_SCHEMA = {
+    "oneOf": [
+        {"$ref": "#/components/schemas/Error"},
+        {
+            "type": "object",
+            "description": 'Field errors: {"<field>": ["message", ...]}',
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+    ]
+}
 
 
 def error_response(description: str, serializer=ErrorSerializer) -> OpenApiResponse:
@@ -22,7 +30,7 @@ ERRORS_AUTH = {
     403: error_response("Your role may not use this endpoint."),
     429: error_response("Too many requests; see Retry-After."),
 }
-ERRORS_400 = {400: error_response("Invalid input: field errors.", FieldErrorsSerializer), **ERRORS_AUTH}
+ERRORS_400 = {400: error_response("Invalid input.", BAD_REQUEST_SCHEMA), **ERRORS_AUTH}
 ERRORS_OBJECT = {404: error_response("Not found (or not visible to you)."), **ERRORS_AUTH}
 ERRORS_CONFLICT = {
     409: error_response(
@@ -30,3 +38,6 @@ ERRORS_CONFLICT = {
         "already_paid, booking_cancelled, driver_unavailable, no_available_vehicle, request_in_progress."
     ),
 }
+
+# Lists: filters and page_size can be invalid (400), a cursor can be stale or forged (404).
+ERRORS_LIST = {**ERRORS_400, 404: error_response("Invalid cursor.")}

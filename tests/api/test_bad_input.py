@@ -99,7 +99,14 @@ def test_odd_ids_in_paths_are_404(as_admin, path):
 
 @pytest.mark.parametrize(
     "query",
-    ["status=teleported", "service_type=1;DROP TABLE", "created_after=yesterday", "scheduled_before=2024-13-45"],
+    [
+        "status=teleported",
+        "service_type=1;DROP TABLE",
+        "created_after=yesterday",
+        "scheduled_before=2024-13-45",
+        "created_before=",
+        "scheduled_after=not-a-date",
+    ],
 )
 def test_invalid_filters_are_400(as_admin, query):
     _json_error(as_admin.get(f"/api/bookings/?{query}"), 400)
@@ -127,10 +134,34 @@ def test_invalid_cursor_is_404_json(as_admin):
     _json_error(as_admin.get("/api/bookings/?cursor=garbage"), 404)
 
 
-@pytest.mark.parametrize(("page_size", "expected"), [("abc", 20), ("0", 20), ("-5", 20), ("1000", 100), ("3", 3)])
+@pytest.mark.parametrize(("page_size", "expected"), [(None, 20), ("1000", 100), ("3", 3)])
 def test_page_size_is_defaulted_and_capped(as_admin, client_user, page_size, expected):
     BookingFactory.create_batch(105, user=client_user)
-    assert len(as_admin.get(f"/api/bookings/?page_size={page_size}").json()["results"]) == expected
+    query = {} if page_size is None else {"page_size": page_size}
+    assert len(as_admin.get("/api/bookings/", query).json()["results"]) == expected
+
+
+@pytest.mark.parametrize("page_size", ["abc", "0", "-5", "2.5", ""])
+def test_invalid_page_size_is_400(as_admin, page_size):
+    assert "page_size" in _json_error(as_admin.get("/api/bookings/", {"page_size": page_size}), 400)
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/users/me/", {"phone": 12345}, "phone"),
+        ("/api/drivers/me/", {"is_available": "true"}, "is_available"),
+        ("/api/drivers/me/", {"is_available": 1}, "is_available"),
+    ],
+)
+def test_values_of_the_wrong_json_type_are_400(as_driver, path, body, field):
+    assert field in _json_error(as_driver.patch(path, body, format="json"), 400)
+
+
+def test_numbers_sent_as_strings_are_400(as_client):
+    assert "pickup_lat" in _json_error(
+        as_client.post("/api/bookings/", GOOD | {"pickup_lat": "5.3"}, format="json"), 400
+    )
 
 
 def test_unknown_period_is_400(as_admin):
@@ -147,3 +178,13 @@ def test_unknown_route_is_a_json_404(as_admin):
 
 def test_wrong_method_is_405_json(as_client):
     assert _json_error(as_client.put("/api/users/me/", {}, format="json"), 405)["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize("value", ["null", "", "yes", "2"])
+def test_boolean_filters_take_only_true_or_false(as_admin, value):
+    assert "is_active" in _json_error(as_admin.get("/api/users/", {"is_active": value}), 400)
+
+
+def test_boolean_filters_accept_true_and_false(as_admin, admin_user):
+    assert as_admin.get("/api/users/", {"is_active": "True"}).json()["results"][0]["id"] == admin_user.pk
+    assert as_admin.get("/api/users/", {"is_active": "false"}).json()["results"] == []
