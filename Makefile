@@ -55,5 +55,9 @@ wrk:
 bench: $(STAMP) wrk
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) -m bench $(BENCH_ARGS)
 
+# Reliability scenarios (faults on this machine's PostgreSQL and Redis); writes docs/reliability.md.
+soak: $(STAMP)
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) -m bench.reliability $(SOAK_ARGS)
+
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .ruff_cache

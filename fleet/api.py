@@ -9,7 +9,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from fleet.filters import DriverFilter, VehicleFilter
@@ -22,6 +21,7 @@ from users.serializers import RegisterSerializer, UserSerializer
 from wemoov.pagination import CreatedAtCursorPagination
 from wemoov.routers import ReplicaListMixin
 from wemoov.schema import ERRORS_400, ERRORS_LIST, ERRORS_OBJECT
+from wemoov.throttling import ScopedRateThrottle
 
 
 class RegisterView(APIView):

@@ -6,7 +6,6 @@ from knox.models import AuthToken
 from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from users.filters import UserFilter
@@ -16,6 +15,7 @@ from users.serializers import AdminUserUpdateSerializer, LoginSerializer, TokenS
 from users.services import user_logout, user_update
 from wemoov.routers import ReplicaListMixin
 from wemoov.schema import ERRORS_400, ERRORS_AUTH, ERRORS_LIST, ERRORS_OBJECT
+from wemoov.throttling import ScopedRateThrottle
 
 
 class LoginView(APIView):

@@ -3,9 +3,13 @@ but not of the documented type (an empty date, `?is_active=null`) is a 400, not 
 no filter at all. Dates: any ISO 8601 datetime with any offset; `*_after` is inclusive,
 `*_before` exclusive."""
 
+from datetime import UTC, timedelta
+
 import django_filters
 from django import forms
 from django.utils.dateparse import parse_datetime
+
+MAX_UTC_OFFSET = timedelta(hours=14)
 
 
 class IsoDateTimeField(forms.DateTimeField):
@@ -21,7 +25,14 @@ class IsoDateTimeField(forms.DateTimeField):
                 parsed = None
         if parsed is None:
             raise forms.ValidationError("Enter an ISO 8601 date-time, e.g. 2026-11-25T08:00:00Z.", code="invalid")
-        return forms.DateTimeField.to_python(self, parsed)
+        offset = parsed.utcoffset()
+        if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+            # Real zones lie within -12:00..+14:00; PostgreSQL refuses offsets past 15:59.
+            raise forms.ValidationError("The UTC offset must lie between -14:00 and +14:00.", code="invalid")
+        try:
+            return forms.DateTimeField.to_python(self, parsed.astimezone(UTC) if offset is not None else parsed)
+        except OverflowError as exc:  # e.g. year 1 with a positive offset: before year 1 in UTC
+            raise forms.ValidationError("The date-time is out of range.", code="invalid") from exc
 
 
 class StrictBooleanField(forms.Field):

@@ -21,7 +21,21 @@ EXCLUDED = [positive_data_acceptance]
 
 
 @pytest.fixture
-def tokens(db):
+def keep_connections():
+    """The WSGI app closes database connections when a request ends; Django's test client
+    stops it from doing so inside a test transaction, schemathesis's WSGI client does not."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def tokens(db, keep_connections):
     admin, client = AdminFactory(), ClientFactory()
     driver = DriverFactory()
     VehicleFactory(driver=driver)

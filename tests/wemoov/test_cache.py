@@ -201,3 +201,30 @@ def test_a_warm_lookup_is_one_cache_call(monkeypatch):
     monkeypatch.setattr(wcache, "cache", recorder)
     assert wcache.cached("dashboard", "all", lambda: "x").status == "HIT"
     assert recorder.calls == ["get_many"]
+
+
+REDIS_DOWN = {
+    "default": {
+        "BACKEND": "wemoov.cache_backends.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there: a real outage
+        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+    }
+}
+
+
+@pytest.mark.django_db
+def test_a_cache_outage_is_not_an_api_outage(admin_user, client_user):
+    from tests.conftest import client_for
+
+    as_admin, as_client = client_for(admin_user), client_for(client_user)  # tokens made before the outage
+    with override_settings(CACHES=REDIS_DOWN):
+        try:
+            dashboard = as_admin.get("/api/stats/dashboard/")
+            assert dashboard.status_code == 200
+            assert dashboard["X-Cache"] == "MISS"
+            assert as_client.get("/api/users/me/").status_code == 200  # token lookup from the database
+            assert as_client.get("/api/bookings/").status_code == 200  # throttles fail open
+            health = as_admin.get("/health/")
+            assert (health.status_code, health.json()) == (503, {"database": "ok", "cache": "down"})
+        finally:
+            caches["default"].close()
