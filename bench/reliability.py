@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.__main__ import ROOT, _bench_database_url, _configure_environment, _recreate_database
+from tests.factories import booking_request
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
 PG_START = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql | head -n1) main start"
@@ -133,17 +134,6 @@ class World:
             self.drivers.append((driver.pk, AuthToken.objects.create(driver.user, expiry=ttl)[1]))
 
 
-BOOKING = {
-    "service_type": "ride",
-    "pickup_address": "Plateau",
-    "pickup_lat": 5.32,
-    "pickup_lng": -4.02,
-    "dropoff_address": "Cocody",
-    "dropoff_lat": 5.36,
-    "dropoff_lng": -3.98,
-}
-
-
 def _retrying(load: Load, attempts: int, *args, **kwargs) -> Call:
     """Retry on no answer or 503, as a mobile client would (idempotent calls only)."""
     call = load.request(*args, **kwargs)
@@ -171,8 +161,7 @@ def ride(load: Load, bases: list[str], world: World, acks: Acks, index: int) -> 
         if call.status == 201:
             with acks.lock:
                 acks.users.add(call.body["id"])
-    scheduled = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
-    call = load.request(base, "book", "POST", "/api/bookings/", client, BOOKING | {"scheduled_date": scheduled})
+    call = load.request(base, "book", "POST", "/api/bookings/", client, booking_request())
     if call.status != 201:
         return
     booking = call.body["id"]
@@ -380,65 +369,65 @@ def scenario_worker_kill(args, world) -> dict:
         return result
 
 
-def scenario_database_outage(args, world) -> dict:
+def _outage(args, world, *, service: str, part: str, stop: str, start: str, is_up, allowed_5xx: set[int]) -> dict:
+    """Stop a service for a few seconds in the middle of the load, then start it again."""
     from bench.sections import Server
 
     with Server(args.workers, CACHE_URL=REDIS_URL) as server:
         seen = {}
 
         def fault():
-            _sh(PG_STOP)
+            _sh(stop)
             try:
                 time.sleep(0.5)
                 seen["health_during"] = _health(server.url)
                 time.sleep(args.outage_seconds)
             finally:
-                _sh(PG_START)
-                _wait(_pg_up, 60)
+                _sh(start)
+                _wait(is_up, 60)
 
         load, acks = run_load([server.url], world, args.rides, fault=fault)
         recovered = _wait(lambda: _health(server.url)[0] == 200, 60)
-        outage_503 = [c for c in load.calls if c.status == 503]
-        clean = all(isinstance(c.body, dict) and c.body.get("code") == "service_unavailable" for c in outage_503)
+        errors = [c for c in load.calls if c.status >= 500]
+        clean = all(isinstance(c.body, dict) and c.body.get("code") == "service_unavailable" for c in errors)
         result = {
-            "faults": f"PostgreSQL stopped for {args.outage_seconds}s",
+            "faults": f"{service} stopped for {args.outage_seconds}s",
             "load": load.figures(),
-            "check": check(load, acks, server.url, world, allowed_5xx={503}),
+            "check": check(load, acks, server.url, world, allowed_5xx=allowed_5xx),
             "health_during_outage": seen.get("health_during"),
-            "503_json_bodies": clean,
+            "5xx_are_json_503": clean,
             "recovered": recovered,
         }
-        result["extra_ok"] = recovered and clean and seen.get("health_during", (0, {}))[1].get("database") == "down"
+        result["extra_ok"] = recovered and clean and seen.get("health_during", (0, {}))[1].get(part) == "down"
         return result
+
+
+def scenario_database_outage(args, world) -> dict:
+    # Requests fail cleanly while it is down: a JSON 503 with Retry-After.
+    return _outage(
+        args,
+        world,
+        service="PostgreSQL",
+        part="database",
+        stop=PG_STOP,
+        start=PG_START,
+        is_up=_pg_up,
+        allowed_5xx={503},
+    )
 
 
 def scenario_cache_outage(args, world) -> dict:
-    from bench.sections import Server
-
-    with Server(args.workers, CACHE_URL=REDIS_URL) as server:
-        seen = {}
-
-        def fault():
-            _sh("redis-cli -h 127.0.0.1 -p 6379 shutdown nosave")
-            try:
-                time.sleep(0.5)
-                seen["health_during"] = _health(server.url)
-                time.sleep(args.outage_seconds)
-            finally:
-                _sh(REDIS_START)
-                _wait(_redis_up, 30)
-
-        load, acks = run_load([server.url], world, args.rides, fault=fault)
-        recovered = _wait(lambda: _health(server.url)[0] == 200, 30)
-        result = {
-            "faults": f"Redis stopped for {args.outage_seconds}s",
-            "load": load.figures(),
-            "check": check(load, acks, server.url, world, allowed_5xx=set()),
-            "health_during_outage": seen.get("health_during"),
-            "recovered": recovered,
-        }
-        result["extra_ok"] = recovered and seen.get("health_during", (0, {}))[1].get("cache") == "down"
-        return result
+    # A cache outage must never become an API outage: no 5xx at all.
+    return _outage(
+        args,
+        world,
+        service="Redis",
+        part="cache",
+        stop="redis-cli -h 127.0.0.1 -p 6379 shutdown nosave",
+        start=REDIS_START,
+        is_up=_redis_up,
+        allowed_5xx=set(),
+    )
 
 
 def scenario_two_instances(args, world) -> dict:

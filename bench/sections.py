@@ -21,6 +21,7 @@ from pathlib import Path
 
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bench.dashboard_variants import VARIANTS
@@ -95,18 +96,11 @@ HOT = {"revenue period=month": _revenue_month, "bookings list ?status=completed"
 
 
 def _explain(fn) -> str:
-    """EXPLAIN (ANALYZE, BUFFERS) of the single query `fn` runs."""
-    captured = []
-
-    def capture(execute, sql, params, many, context):
-        captured.append((sql, params))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(capture):
+    """EXPLAIN (ANALYZE, BUFFERS) of the last query `fn` runs."""
+    with CaptureQueriesContext(connection) as captured:
         fn()
-    sql, params = captured[-1]
     with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {captured.captured_queries[-1]['sql']}")
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
@@ -358,19 +352,9 @@ def _tokens() -> dict:
 
 
 def _booking_body() -> str:
-    scheduled = (timezone.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return json.dumps(
-        {
-            "service_type": "ride",
-            "pickup_address": "Plateau",
-            "pickup_lat": 5.32,
-            "pickup_lng": -4.02,
-            "dropoff_address": "Cocody",
-            "dropoff_lat": 5.36,
-            "dropoff_lng": -3.98,
-            "scheduled_date": scheduled,
-        }
-    )
+    from tests.factories import booking_request
+
+    return json.dumps(booking_request(scheduled_date=(timezone.now() + timedelta(days=2)).isoformat()))
 
 
 def http(report: Report, *, quick: bool) -> None:

@@ -17,6 +17,21 @@ from users.models import Role, User
 PASSWORD = "a-Strong-passw0rd!"
 
 
+def booking_request(**overrides) -> dict:
+    """A valid POST /api/bookings/ body, Plateau to Cocody, scheduled an hour ahead."""
+    body = {
+        "service_type": "ride",
+        "pickup_address": "Plateau",
+        "pickup_lat": 5.32,
+        "pickup_lng": -4.02,
+        "dropoff_address": "Cocody",
+        "dropoff_lat": 5.36,
+        "dropoff_lng": -3.98,
+        "scheduled_date": (timezone.now() + timedelta(hours=1)).isoformat(),
+    }
+    return body | overrides
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User

@@ -6,20 +6,11 @@ import pytest
 
 from bookings.models import Booking
 from payments.models import Payment
-from tests.factories import BookingFactory
+from tests.factories import BookingFactory, booking_request
 
 pytestmark = pytest.mark.django_db
 
-GOOD = {
-    "service_type": "ride",
-    "pickup_address": "A",
-    "pickup_lat": 5.3,
-    "pickup_lng": -4.0,
-    "dropoff_address": "B",
-    "dropoff_lat": 5.35,
-    "dropoff_lng": -3.95,
-    "scheduled_date": "2099-01-01T10:00:00Z",
-}
+GOOD = booking_request(pickup_lat=5.3, scheduled_date="2099-01-01T10:00:00Z")
 
 
 def _json_error(response, status: int) -> dict:

@@ -7,23 +7,9 @@ from django.utils import timezone
 from bookings.models import Booking
 from bookings.services import TRANSITIONS, booking_price, great_circle_km
 from fleet.models import Driver
-from tests.factories import BookingFactory, DriverFactory, VehicleFactory
+from tests.factories import BookingFactory, DriverFactory, VehicleFactory, booking_request
 
 pytestmark = pytest.mark.django_db
-
-
-def _body(**overrides):
-    body = {
-        "service_type": "ride",
-        "pickup_address": "Plateau",
-        "pickup_lat": 5.32,
-        "pickup_lng": -4.02,
-        "dropoff_address": "Cocody",
-        "dropoff_lat": 5.36,
-        "dropoff_lng": -3.98,
-        "scheduled_date": (timezone.now() + timedelta(hours=1)).isoformat(),
-    }
-    return body | overrides
 
 
 def test_great_circle_distance_matches_a_known_value():
@@ -38,7 +24,9 @@ def test_price_is_base_fare_plus_rate_per_km_from_settings(settings):
 
 
 def test_client_never_sets_price_or_status(as_client):
-    response = as_client.post("/api/bookings/", _body(price="1.00", status="completed", distance_km="0"), format="json")
+    response = as_client.post(
+        "/api/bookings/", booking_request(price="1.00", status="completed", distance_km="0"), format="json"
+    )
     assert response.status_code == 201
     booking = Booking.objects.get()
     assert booking.status == "pending"
@@ -47,7 +35,7 @@ def test_client_never_sets_price_or_status(as_client):
 
 def test_scheduled_date_in_the_past_is_refused(as_client):
     past = (timezone.now() - timedelta(minutes=5)).isoformat()
-    response = as_client.post("/api/bookings/", _body(scheduled_date=past), format="json")
+    response = as_client.post("/api/bookings/", booking_request(scheduled_date=past), format="json")
     assert response.status_code == 400
     assert "scheduled_date" in response.json()
     assert not Booking.objects.exists()
@@ -55,7 +43,7 @@ def test_scheduled_date_in_the_past_is_refused(as_client):
 
 def test_scheduled_date_within_the_minute_of_grace_is_accepted(as_client):
     just_now = (timezone.now() - timedelta(seconds=30)).isoformat()
-    assert as_client.post("/api/bookings/", _body(scheduled_date=just_now), format="json").status_code == 201
+    assert as_client.post("/api/bookings/", booking_request(scheduled_date=just_now), format="json").status_code == 201
 
 
 def test_driver_sees_assigned_bookings_and_the_open_pool_only(as_driver, driver, other_driver, client_user):

@@ -8,7 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.conftest import client_for
-from tests.factories import BookingFactory, PaymentFactory, VehicleFactory
+from tests.factories import BookingFactory, PaymentFactory, VehicleFactory, booking_request
 
 pytestmark = pytest.mark.django_db
 
@@ -44,19 +44,6 @@ def world(client_user, other_client_user, driver, other_driver, admin_user) -> W
     )
 
 
-def _booking_body():
-    return {
-        "service_type": "delivery",
-        "pickup_address": "A",
-        "pickup_lat": 5.3,
-        "pickup_lng": -4.0,
-        "dropoff_address": "B",
-        "dropoff_lat": 5.35,
-        "dropoff_lng": -3.95,
-        "scheduled_date": "2099-01-01T10:00:00Z",
-    }
-
-
 # (method, path template, body, expected status for anonymous, client, other client, driver, other driver, admin)
 MATRIX = [
     ("get", "/api/users/", None, (401, 403, 403, 403, 403, 200)),
@@ -81,7 +68,7 @@ MATRIX = [
     ("get", "/api/bookings/", None, (401, 200, 200, 200, 200, 200)),
     ("get", "/api/bookings/{confirmed_id}/", None, (401, 200, 404, 200, 404, 200)),
     ("get", "/api/bookings/{pending_id}/", None, (401, 200, 404, 200, 200, 200)),
-    ("post", "/api/bookings/", _booking_body(), (401, 201, 201, 403, 403, 403)),
+    ("post", "/api/bookings/", booking_request(service_type="delivery"), (401, 201, 201, 403, 403, 403)),
     ("post", "/api/bookings/{pending_id}/accept/", None, (401, 403, 403, 200, 200, 403)),
     ("post", "/api/bookings/{confirmed_id}/accept/", None, (401, 403, 403, 409, 409, 403)),
     ("post", "/api/bookings/{pending_id}/assign/", {"driver": "{driver_id}"}, (401, 403, 403, 403, 403, 200)),

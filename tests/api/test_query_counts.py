@@ -10,7 +10,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from tests.factories import BookingFactory, ClientFactory, DriverFactory, PaymentFactory, VehicleFactory
+from tests.factories import (
+    BookingFactory,
+    ClientFactory,
+    DriverFactory,
+    PaymentFactory,
+    VehicleFactory,
+    booking_request,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -138,11 +145,9 @@ def _fill(value, ids):
 def test_detail_and_action_query_counts_are_pinned(
     one_of_each, client_user, driver, admin_user, who, method, path, body, status, pinned
 ):
-    from tests.api.test_bookings import _body
-
     ids = _ids(one_of_each, driver) | {"client": client_user.pk}
     user = {"admin": admin_user, "client": client_user, "driver": driver.user}[who]
-    body = _body() if body == "booking_body" else _fill(body, ids)
+    body = booking_request() if body == "booking_body" else _fill(body, ids)
     count, response = _count(_as(user), method, path.format(**ids), body)
     assert response.status_code == status, response.content
     assert count == pinned

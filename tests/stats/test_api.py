@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 
 from stats.serializers import DashboardSerializer
-from tests.factories import BookingFactory, PaymentFactory
+from tests.factories import BookingFactory, PaymentFactory, booking_request
 
 pytestmark = pytest.mark.django_db
 
@@ -63,20 +63,7 @@ def test_users_me_stats_are_dropped_when_their_bookings_change(
     with django_capture_on_commit_callbacks(execute=True):  # a write by somebody else: the driver
         client_for(driver.user).post(f"/api/bookings/{booking.pk}/accept/")
     with django_capture_on_commit_callbacks(execute=True):
-        as_client.post(
-            "/api/bookings/",
-            {
-                "service_type": "ride",
-                "pickup_address": "A",
-                "pickup_lat": 5.3,
-                "pickup_lng": -4.0,
-                "dropoff_address": "B",
-                "dropoff_lat": 5.35,
-                "dropoff_lng": -3.95,
-                "scheduled_date": "2099-01-01T10:00:00Z",
-            },
-            format="json",
-        )
+        as_client.post("/api/bookings/", booking_request(), format="json")
     assert as_client.get("/api/users/me/").json()["stats"]["bookings"] == 2
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bookings.models import Booking
@@ -71,17 +72,10 @@ def big_tables():
 
 
 def _plan_of_last_query(fn) -> dict:
-    captured = []
-
-    def capture(execute, sql, params, many, context):
-        captured.append((sql, params))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(capture):
+    with CaptureQueriesContext(connection) as captured:
         fn()
-    sql, params = captured[-1]
     with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {captured.captured_queries[-1]['sql']}")
         plan = cursor.fetchone()[0]
     return plan if isinstance(plan, list) else json.loads(plan)
 
