@@ -34,7 +34,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.__main__ import ROOT, _bench_database_url, _configure_environment, _recreate_database
-from tests.factories import booking_request
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
 PG_START = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql | head -n1) main start"
@@ -161,6 +160,8 @@ def ride(load: Load, bases: list[str], world: World, acks: Acks, index: int) -> 
         if call.status == 201:
             with acks.lock:
                 acks.users.add(call.body["id"])
+    from tests.factories import booking_request  # after django.setup()
+
     call = load.request(base, "book", "POST", "/api/bookings/", client, booking_request())
     if call.status != 201:
         return

@@ -315,7 +315,7 @@ def _to_ms(value: str) -> float:
 
 
 def _percentile(out: str, percent: int) -> float | None:
-    found = re.search(rf"^\s+{percent}%\s+(\S+)$", out, re.M)
+    found = re.search(rf"^\s+{percent}%\s+(\S+)\s*$", out, re.M)
     return _to_ms(found.group(1)) if found else None
 
 
