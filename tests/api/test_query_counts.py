@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from tests.factories import (
+    PASSWORD,
     BookingFactory,
     ClientFactory,
     DriverFactory,
@@ -86,8 +87,18 @@ def test_no_list_issues_a_count(many, admin_user):
 
 @pytest.fixture
 def one_of_each(client_user, driver):
-    booking = BookingFactory(user=client_user, driver=driver, vehicle=driver.vehicles.get(), status="confirmed")
-    return {"booking": booking, "payment": PaymentFactory(booking=booking), "pending": BookingFactory(user=client_user)}
+    vehicle = driver.vehicles.get()
+    booking = BookingFactory(user=client_user, driver=driver, vehicle=vehicle, status="confirmed")
+    done = BookingFactory(user=client_user, driver=driver, vehicle=vehicle, status="completed")
+    return {
+        "booking": booking,
+        "payment": PaymentFactory(booking=booking),
+        "pending": BookingFactory(user=client_user),
+        "running": BookingFactory(user=client_user, driver=driver, vehicle=vehicle, status="in_progress"),
+        "done": done,
+        "paid": PaymentFactory(booking=done, status="completed"),
+        "spare_vehicle": VehicleFactory(driver=None),
+    }
 
 
 def _ids(objs, driver):
@@ -95,6 +106,10 @@ def _ids(objs, driver):
         "booking": objs["booking"].pk,
         "pending": objs["pending"].pk,
         "payment": objs["payment"].pk,
+        "running": objs["running"].pk,
+        "done": objs["done"].pk,
+        "paid": objs["paid"].pk,
+        "spare_vehicle": objs["spare_vehicle"].pk,
         "driver": driver.pk,
         "vehicle": driver.vehicles.get().pk,
     }
@@ -122,6 +137,12 @@ DETAILS_AND_ACTIONS = [
     ("admin", "get", "/api/payments/{payment}/", None, 200, 1),
     ("client", "post", "/api/payments/", {"booking": "{booking}", "method": "card"}, 201, 5),
     ("admin", "post", "/api/payments/{payment}/confirm/", None, 200, 7),
+    ("admin", "delete", "/api/vehicles/{spare_vehicle}/", None, 204, 3),
+    ("driver", "post", "/api/bookings/{running}/complete/", None, 200, 6),
+    ("client", "post", "/api/bookings/{done}/rate/", {"rating": 4}, 200, 7),
+    ("admin", "post", "/api/payments/{payment}/fail/", None, 200, 7),
+    ("admin", "post", "/api/payments/{paid}/refund/", None, 200, 7),
+    ("admin", "post", "/api/stats/refresh/", None, 204, 0),
     ("admin", "get", "/api/stats/dashboard/", None, 200, 1),
     ("admin", "get", "/api/stats/revenue/?period=week", None, 200, 1),
 ]
@@ -151,3 +172,32 @@ def test_detail_and_action_query_counts_are_pinned(
     count, response = _count(_as(user), method, path.format(**ids), body)
     assert response.status_code == status, response.content
     assert count == pinned
+
+
+ANONYMOUS = [
+    # (method, path, body, status, pinned queries)
+    ("post", "/api/auth/token/", {"email": "client@example.com", "password": PASSWORD}, 200, 3),
+    ("post", "/api/auth/register/", "register", 201, 6),
+    ("post", "/api/auth/register/", "register_driver", 201, 10),
+    ("get", "/health/", None, 200, 1),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status", "pinned"), ANONYMOUS)
+def test_anonymous_endpoint_query_counts_are_pinned(client_user, method, path, body, status, pinned):
+    account = {"email": "new@example.com", "password": PASSWORD, "first_name": "N", "last_name": "U"}
+    if isinstance(body, str):
+        body = {"register": account, "register_driver": account | {"role": "driver", "license_number": "L-9"}}[body]
+    count, response = _count(APIClient(), method, path, body)
+    assert response.status_code == status, response.content
+    assert count == pinned
+
+
+def test_logout_query_count_is_pinned(client_user):
+    from tests.conftest import client_for
+
+    api = client_for(client_user)
+    api.get("/api/users/me/")  # the token lookup is now cached
+    count, response = _count(api, "post", "/api/auth/logout/")
+    assert response.status_code == 204
+    assert count == 1  # the token's DELETE
