@@ -41,6 +41,7 @@ class Report:
         self.summary: list[tuple[str, str, str]] = []  # (target, measured, verdict)
         self.plans: dict[int, dict[str, str]] = {}
         self.total_seconds = 0.0
+        self.dashboard_explain: str | None = None
 
     def _target(self, name: str, measured: str, ok: bool) -> None:
         self.summary.append((name, measured, _verdict(ok)))
@@ -105,6 +106,9 @@ class Report:
         self._target("ours at most 1.25x 'before' at 0 ms", f"{vs_before:.2f}x", vs_before <= 1.25)
         self._target("ours under 0.6x 'before' at 20 ms/query", f"{vs_before_remote:.2f}x", vs_before_remote < 0.6)
         self._target("dashboard round trips cold", f"{ours['round_trips']}", ours["round_trips"] <= 1)
+
+    def dashboard_plan(self, plan: str) -> None:
+        self.dashboard_explain = plan
 
     def cache_memory(self, locmem: dict, redis: dict | None) -> None:
         lines = [
@@ -189,9 +193,11 @@ class Report:
         out += [f"| {name} | {measured} | {verdict} |" for name, measured, verdict in self.summary]
         out.append("")
         out += ["## Figures\n", *self.parts]
-        if self.plans:
+        if self.plans or self.dashboard_explain:
             out.append("## Query plans (`EXPLAIN (ANALYZE, BUFFERS)`)\n")
-            for rows, plans in self.plans.items():
-                for name, plan in plans.items():
-                    out.append(f"### {name}, {rows:,} bookings\n\n```\n{plan}\n```\n")
+        if self.dashboard_explain:
+            out.append(f"### dashboard (ours), full data\n\n```\n{self.dashboard_explain}\n```\n")
+        for rows, plans in self.plans.items():
+            for name, plan in plans.items():
+                out.append(f"### {name}, {rows:,} bookings\n\n```\n{plan}\n```\n")
         return "\n".join(out)

@@ -3,10 +3,12 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -19,28 +21,29 @@ from users.services import user_update
 from wemoov.cache import CacheResult
 from wemoov.schema import ERRORS_400, ERRORS_AUTH
 
-# Serialising the dashboard costs more than finding it in the cache: keep the output of the
-# last few computations (keyed by when they were computed) so a hit only renders JSON.
-_representations: OrderedDict[tuple[str, float], dict] = OrderedDict()
-_representations_lock = threading.Lock()
-_REPRESENTATIONS_KEPT = 32
+# Serialising and rendering the dashboard costs more than finding it in the cache: keep the
+# JSON of the last few computations (keyed by when they were computed), so a hit only sends
+# bytes it already has.
+_rendered: OrderedDict[tuple[str, float], bytes] = OrderedDict()
+_rendered_lock = threading.Lock()
+_RENDERED_KEPT = 32
 
 
-def _represent(result: CacheResult, serializer_class) -> dict:
+def _render(result: CacheResult, serializer_class) -> bytes:
     memo_key = (serializer_class.__name__, result.computed_at)
-    with _representations_lock:
-        if memo_key in _representations:
-            return _representations[memo_key]
-    data = serializer_class(result.value).data
-    with _representations_lock:
-        _representations[memo_key] = data
-        while len(_representations) > _REPRESENTATIONS_KEPT:
-            _representations.popitem(last=False)
-    return data
+    with _rendered_lock:
+        if memo_key in _rendered:
+            return _rendered[memo_key]
+    body = JSONRenderer().render(serializer_class(result.value).data)
+    with _rendered_lock:
+        _rendered[memo_key] = body
+        while len(_rendered) > _RENDERED_KEPT:
+            _rendered.popitem(last=False)
+    return body
 
 
-def cached_response(result: CacheResult, serializer_class) -> Response:
-    response = Response(_represent(result, serializer_class))
+def cached_response(result: CacheResult, serializer_class) -> HttpResponse:
+    response = HttpResponse(_render(result, serializer_class), content_type="application/json")
     response["X-Cache"] = result.status
     response["Age"] = str(int(result.age))
     return response
