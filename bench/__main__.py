@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"== seed at full size: {sizes['bookings']:,} bookings", flush=True)
     sections.seed(report, sizes, label="full")
     big_hot = sections.hot_queries(report, repeat)
-    sections.hot_query_ratios(report, small_hot, big_hot)
+    report.hot_ratios(small_hot, big_hot)
     print("== dashboard four ways", flush=True)
     sections.dashboard_variants(report, repeat)
     print("== cache memory", flush=True)

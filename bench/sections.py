@@ -113,10 +113,6 @@ def hot_queries(report: Report, repeat: int) -> dict:
     return {"rows": rows, **timings}
 
 
-def hot_query_ratios(report: Report, small: dict, big: dict) -> None:
-    report.hot_ratios(small, big)
-
-
 # --- 2. dashboard four ways ---------------------------------------------------------------
 @contextmanager
 def simulated_latency(seconds: float):

@@ -61,12 +61,12 @@ def _locked(booking_id: int) -> Booking:
     return Booking.objects.select_for_update().get(pk=booking_id)
 
 
-def _invalidate_user_stats(booking: Booking) -> None:
+def booking_user_stats_invalidate(booking: Booking) -> None:
+    """After the commit, drop the cached stats of the booking's client and of its driver
+    (their `users/me`); payments call it too. Reads `booking.driver` only when not loaded."""
     invalidate_key_on_commit(USER_STATS, booking.user_id)
     if booking.driver_id:
-        driver_user_id = Driver.objects.filter(pk=booking.driver_id).values_list("user_id", flat=True).first()
-        if driver_user_id:
-            invalidate_key_on_commit(USER_STATS, driver_user_id)
+        invalidate_key_on_commit(USER_STATS, booking.driver.user_id)
 
 
 @transaction.atomic
@@ -99,7 +99,7 @@ def booking_create(
         distance_km=distance,
         price=booking_price(service_type=service_type, distance_km=distance),
     )
-    invalidate_key_on_commit(USER_STATS, user.pk)
+    booking_user_stats_invalidate(booking)
     return booking
 
 
@@ -122,8 +122,7 @@ def booking_accept(*, booking_id: int, driver: Driver) -> Booking:
     booking.vehicle = _available_vehicle(driver)
     booking.driver = driver
     booking.save(update_fields=["status", "driver", "vehicle", "updated_at"])
-    invalidate_key_on_commit(USER_STATS, booking.user_id)
-    invalidate_key_on_commit(USER_STATS, driver.user_id)
+    booking_user_stats_invalidate(booking)
     return booking
 
 
@@ -136,8 +135,7 @@ def booking_assign(*, booking_id: int, driver: Driver, vehicle: Vehicle | None =
     booking.vehicle = vehicle or _available_vehicle(driver)
     booking.driver = driver
     booking.save(update_fields=["status", "driver", "vehicle", "updated_at"])
-    invalidate_key_on_commit(USER_STATS, booking.user_id)
-    invalidate_key_on_commit(USER_STATS, driver.user_id)
+    booking_user_stats_invalidate(booking)
     return booking
 
 
@@ -145,10 +143,10 @@ def _driver_transition(*, booking_id: int, driver: Driver, action: str) -> Booki
     booking = _locked(booking_id)
     if booking.driver_id != driver.pk:
         raise exceptions.PermissionDenied("Only the booking's driver may do this.")
+    booking.driver = driver  # the same row, already loaded
     booking.status = _transition(booking, action)
     booking.save(update_fields=["status", "updated_at"])
-    invalidate_key_on_commit(USER_STATS, booking.user_id)
-    invalidate_key_on_commit(USER_STATS, driver.user_id)
+    booking_user_stats_invalidate(booking)
     return booking
 
 
@@ -168,7 +166,7 @@ def booking_cancel(*, booking_id: int, reason: str = "") -> Booking:
     booking.status = _transition(booking, "cancel")
     booking.cancel_reason = reason
     booking.save(update_fields=["status", "cancel_reason", "updated_at"])
-    _invalidate_user_stats(booking)
+    booking_user_stats_invalidate(booking)
     return booking
 
 

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from rest_framework import serializers
 
 from bookings.models import Booking, BookingStatus
+from bookings.services import booking_user_stats_invalidate
 from payments.models import Payment, PaymentStatus
 from users.models import User
 from wemoov.cache import USER_STATS, invalidate_key_on_commit
@@ -19,12 +20,6 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "fail": (frozenset({PaymentStatus.PENDING}), PaymentStatus.FAILED),
     "refund": (frozenset({PaymentStatus.COMPLETED}), PaymentStatus.REFUNDED),
 }
-
-
-def _invalidate_user_stats(booking: Booking) -> None:
-    invalidate_key_on_commit(USER_STATS, booking.user_id)
-    if booking.driver_id:
-        invalidate_key_on_commit(USER_STATS, booking.driver.user_id)
 
 
 def _has_completed_payment(booking_id: int) -> bool:
@@ -63,7 +58,7 @@ def _transition(*, payment_id: int, action: str) -> Payment:
     except IntegrityError as exc:
         # payment_one_completed_per_booking: another payment of the booking completed first.
         raise Conflict("already_paid") from exc
-    _invalidate_user_stats(payment.booking)
+    booking_user_stats_invalidate(payment.booking)
     return payment
 
 
