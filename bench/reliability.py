@@ -120,7 +120,7 @@ class World:
     def __init__(self, clients: int, drivers: int) -> None:
         from knox.models import AuthToken
 
-        from tests.factories import AdminFactory, ClientFactory, DriverFactory, VehicleFactory
+        from demo.factories import AdminFactory, ClientFactory, DriverFactory, VehicleFactory
 
         ttl = timedelta(hours=2)
         admin = AdminFactory(email=f"admin-{uuid.uuid4().hex[:8]}@reliability.test")
@@ -160,7 +160,7 @@ def ride(load: Load, bases: list[str], world: World, acks: Acks, index: int) -> 
         if call.status == 201:
             with acks.lock:
                 acks.users.add(call.body["id"])
-    from tests.factories import booking_request  # after django.setup()
+    from demo.factories import booking_request  # after django.setup()
 
     call = load.request(base, "book", "POST", "/api/bookings/", client, booking_request())
     if call.status != 201:

@@ -219,7 +219,7 @@ class Server:
             **os.environ,
             "BIND": f"127.0.0.1:{self.port}",
             "WEB_CONCURRENCY": str(workers),
-            "WEMOOV_URLCONF": "bench.urls",
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
             "PROMETHEUS_MULTIPROC_DIR": self.metrics_dir,
             "CACHE_URL": "redis://127.0.0.1:6379/14",
             **env,
@@ -365,7 +365,7 @@ def _tokens() -> dict:
 
 
 def _booking_body() -> str:
-    from tests.factories import booking_request
+    from demo.factories import booking_request
 
     return json.dumps(booking_request(scheduled_date=(timezone.now() + timedelta(days=2)).isoformat()))
 

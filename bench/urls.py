@@ -1,6 +1,6 @@
 """The project's URLs plus a trivial JSON endpoint, the benchmark's yardstick for what an
 API request costs before any work of its own: it authenticates and is throttled like every
-endpoint of the API, then answers a constant (served only when WEMOOV_URLCONF=bench.urls)."""
+endpoint of the API, then answers a constant (served only by the benchmark's settings, `bench.settings`)."""
 
 from django.urls import include, path
 from rest_framework.permissions import IsAuthenticated

@@ -20,8 +20,8 @@ from bookings.serializers import (
 from fleet.selectors import driver_for_user
 from users.models import Role
 from users.permissions import IsAdmin, IsClient, IsDriver
-from wemoov.routers import ReplicaListMixin
 from wemoov.schema import ERRORS_400, ERRORS_CONFLICT, ERRORS_LIST, ERRORS_OBJECT
+from wemoov.viewsets import ReplicaListMixin
 
 ACTION_ERRORS = {**ERRORS_OBJECT, **ERRORS_CONFLICT}
 

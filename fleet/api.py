@@ -19,9 +19,9 @@ from fleet.services import account_register, driver_set_availability, vehicle_cr
 from users.permissions import IsAdmin, IsAdminOrDriver, IsDriver
 from users.serializers import RegisterSerializer, UserSerializer
 from wemoov.pagination import CreatedAtCursorPagination
-from wemoov.routers import ReplicaListMixin
 from wemoov.schema import ERRORS_400, ERRORS_LIST, ERRORS_OBJECT
 from wemoov.throttling import ScopedRateThrottle
+from wemoov.viewsets import ReplicaListMixin
 
 
 class RegisterView(APIView):

@@ -14,8 +14,8 @@ from payments.selectors import payment_list_for
 from payments.serializers import PaymentCreateSerializer, PaymentSerializer
 from users.permissions import IsAdmin, IsClient
 from wemoov.idempotency import idempotent
-from wemoov.routers import ReplicaListMixin
 from wemoov.schema import ERRORS_400, ERRORS_CONFLICT, ERRORS_LIST, ERRORS_OBJECT, error_response
+from wemoov.viewsets import ReplicaListMixin
 
 ACTION_ERRORS = {**ERRORS_OBJECT, **ERRORS_CONFLICT}
 IDEMPOTENCY_KEY = OpenApiParameter(

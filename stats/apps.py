@@ -12,4 +12,4 @@ class WemoovAdminConfig(admin_apps.AdminConfig):
     """The Django admin, on WeMoov's own site whose index is the statistics dashboard."""
 
     default = False
-    default_site = "stats.admin_site.WemoovAdminSite"
+    default_site = "stats.admin.WemoovAdminSite"

@@ -40,7 +40,7 @@ from fleet.models import Driver, Vehicle, VehicleType
 from payments.models import Payment, PaymentStatus
 from users.models import Role, User
 from wemoov.cache import USER_STATS, CacheResult, cached
-from wemoov.routers import read_db
+from wemoov.db_routers import read_db
 
 DASHBOARD, REVENUE = "dashboard", "revenue"
 STATS_FAMILIES = (DASHBOARD, REVENUE)

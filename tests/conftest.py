@@ -9,7 +9,7 @@ from django.db import connection
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from tests.factories import AdminFactory, ClientFactory, DriverFactory, VehicleFactory
+from demo.factories import AdminFactory, ClientFactory, DriverFactory, VehicleFactory
 from wemoov.cache import reset_figures
 
 

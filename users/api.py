@@ -13,9 +13,9 @@ from users.models import User
 from users.permissions import IsAdmin
 from users.serializers import AdminUserUpdateSerializer, LoginSerializer, TokenSerializer, UserSerializer
 from users.services import user_logout, user_update
-from wemoov.routers import ReplicaListMixin
 from wemoov.schema import ERRORS_400, ERRORS_AUTH, ERRORS_LIST, ERRORS_OBJECT
 from wemoov.throttling import ScopedRateThrottle
+from wemoov.viewsets import ReplicaListMixin
 
 
 class LoginView(APIView):

@@ -7,7 +7,7 @@ production sets DATABASE_URL (PostgreSQL) and CACHE_URL (Redis). See `.env.examp
 from __future__ import annotations
 
 import os
-import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -32,17 +32,16 @@ def env_int(name: str, default: int) -> int:
 
 
 DEBUG = env_bool("DEBUG", False)
-TESTING = "pytest" in sys.modules or os.environ.get("WEMOOV_TESTING") == "1"
 
 # No secret has a production default: without DEBUG the key must come from the environment.
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if DEBUG or TESTING:
-        SECRET_KEY = "insecure-development-key-only-for-debug-and-tests"  # noqa: S105
+    if DEBUG:
+        SECRET_KEY = "insecure-development-key-only-for-debug"  # noqa: S105
     else:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG or TESTING else "")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -64,6 +63,7 @@ INSTALLED_APPS = [
     "bookings",
     "payments",
     "stats",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -81,15 +81,14 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
-# The benchmark serves its trivial comparison endpoint through bench.urls.
-ROOT_URLCONF = os.environ.get("WEMOOV_URLCONF", "wemoov.urls")
+ROOT_URLCONF = "wemoov.urls"
 WSGI_APPLICATION = "wemoov.wsgi.application"
 ASGI_APPLICATION = "wemoov.asgi.application"
 
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -138,7 +137,7 @@ DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = database_config(DATABASE_REPLICA_URL)
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
-    DATABASE_ROUTERS = ["wemoov.routers.ReplicaRouter"]
+    DATABASE_ROUTERS = ["wemoov.db_routers.ReplicaRouter"]
 
 DB_VENDOR = "postgresql" if "postgresql" in DATABASES["default"]["ENGINE"] else "sqlite"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -194,10 +193,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-if TESTING:
-    # Hashing cost is not what tests measure.
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 LOGIN_URL = "admin:login"
 
 # --- Internationalisation -----------------------------------------------------------------
@@ -213,11 +208,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not (DEBUG or TESTING)
+        if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG or TESTING
+WHITENOISE_USE_FINDERS = DEBUG
 
 # --- REST framework -----------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -248,7 +243,7 @@ REST_FRAMEWORK = {
 }
 
 REST_KNOX = {
-    "TOKEN_TTL": __import__("datetime").timedelta(hours=env_int("TOKEN_TTL_HOURS", 10)),
+    "TOKEN_TTL": timedelta(hours=env_int("TOKEN_TTL_HOURS", 10)),
     "AUTO_REFRESH": False,
     "TOKEN_LIMIT_PER_USER": None,
     "AUTH_HEADER_PREFIX": "Token",
@@ -303,19 +298,19 @@ LOGGING = {
 }
 
 # --- Security (production) ----------------------------------------------------------------
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG and not TESTING)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^metrics$"]
-SESSION_COOKIE_SECURE = not DEBUG and not TESTING
-CSRF_COOKIE_SECURE = not DEBUG and not TESTING
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG or TESTING else 31_536_000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG and not TESTING
-SECURE_HSTS_PRELOAD = not DEBUG and not TESTING
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 # --- Development --------------------------------------------------------------------------
-if DEBUG and not TESTING:
+if DEBUG:
     try:
         import debug_toolbar  # noqa: F401
     except ImportError:  # the toolbar is a dev requirement only

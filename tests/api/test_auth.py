@@ -5,9 +5,9 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from demo.factories import PASSWORD, ClientFactory
 from fleet.models import Driver
 from tests.conftest import client_for
-from tests.factories import PASSWORD, ClientFactory
 from users.models import User
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from bookings.models import Booking
+from demo.factories import BookingFactory, booking_request
 from payments.models import Payment
-from tests.factories import BookingFactory, booking_request
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ from django.utils import timezone
 
 from bookings.models import Booking
 from bookings.services import TRANSITIONS, booking_price, great_circle_km
+from demo.factories import BookingFactory, DriverFactory, VehicleFactory, booking_request
 from fleet.models import Driver
-from tests.factories import BookingFactory, DriverFactory, VehicleFactory, booking_request
 
 pytestmark = pytest.mark.django_db
 

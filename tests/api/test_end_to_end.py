@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from demo.factories import PASSWORD, AdminFactory
 from tests.conftest import client_for
-from tests.factories import PASSWORD, AdminFactory
 
 # Committed rows and every database: CI also runs this with a replica alias (a test mirror,
 # another connection), through which lists and statistics read.

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, settings
 from knox.models import AuthToken
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from tests.factories import AdminFactory, BookingFactory, ClientFactory, DriverFactory, PaymentFactory, VehicleFactory
+from demo.factories import AdminFactory, BookingFactory, ClientFactory, DriverFactory, PaymentFactory, VehicleFactory
 from wemoov.wsgi import application
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)

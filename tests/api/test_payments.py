@@ -3,8 +3,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from demo.factories import BookingFactory, PaymentFactory
 from payments.models import Payment
-from tests.factories import BookingFactory, PaymentFactory
 from wemoov.idempotency import idempotency_purge
 from wemoov.models import IdempotencyRecord, IdempotencyState
 

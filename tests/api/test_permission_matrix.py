@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import pytest
 from rest_framework.test import APIClient
 
+from demo.factories import BookingFactory, PaymentFactory, VehicleFactory, booking_request
 from tests.conftest import client_for
-from tests.factories import BookingFactory, PaymentFactory, VehicleFactory, booking_request
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from tests.factories import (
+from demo.factories import (
     PASSWORD,
     BookingFactory,
     ClientFactory,

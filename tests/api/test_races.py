@@ -12,8 +12,8 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from bookings.models import Booking
+from demo.factories import BookingFactory, ClientFactory, DriverFactory, PaymentFactory, VehicleFactory
 from payments.models import Payment
-from tests.factories import BookingFactory, ClientFactory, DriverFactory, PaymentFactory, VehicleFactory
 from users.models import Role, User
 from wemoov.models import IdempotencyRecord
 

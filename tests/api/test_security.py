@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from tests.factories import PASSWORD, ClientFactory, DriverFactory
+from demo.factories import PASSWORD, ClientFactory, DriverFactory
 from users.models import User
 
 pytestmark = pytest.mark.django_db

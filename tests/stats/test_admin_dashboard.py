@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import AdminFactory, BookingFactory, PaymentFactory
+from demo.factories import AdminFactory, BookingFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db
 

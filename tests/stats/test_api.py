@@ -1,8 +1,8 @@
 import pytest
 from django.core.management import call_command
 
+from demo.factories import BookingFactory, PaymentFactory, booking_request
 from stats.serializers import DashboardSerializer
-from tests.factories import BookingFactory, PaymentFactory, booking_request
 
 pytestmark = pytest.mark.django_db
 

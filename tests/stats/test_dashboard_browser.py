@@ -10,7 +10,7 @@ import shutil
 import pytest
 from django.core.management import call_command
 
-from tests.factories import PASSWORD, AdminFactory
+from demo.factories import PASSWORD, AdminFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

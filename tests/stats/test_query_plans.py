@@ -12,9 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bookings.models import Booking
+from demo.factories import ClientFactory
 from payments.models import Payment
 from stats.selectors import revenue_series
-from tests.factories import ClientFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 

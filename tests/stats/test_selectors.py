@@ -9,6 +9,14 @@ import pytest
 from django.utils import timezone
 
 from bookings.models import Booking
+from demo.factories import (
+    AdminFactory,
+    BookingFactory,
+    ClientFactory,
+    DriverFactory,
+    PaymentFactory,
+    VehicleFactory,
+)
 from fleet.models import Driver, Vehicle
 from payments.models import Payment
 from stats.selectors import (
@@ -19,14 +27,6 @@ from stats.selectors import (
     revenue_window,
     user_stats,
     user_stats_cached,
-)
-from tests.factories import (
-    AdminFactory,
-    BookingFactory,
-    ClientFactory,
-    DriverFactory,
-    PaymentFactory,
-    VehicleFactory,
 )
 from users.models import User
 

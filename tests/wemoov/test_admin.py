@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.factories import AdminFactory, BookingFactory, ClientFactory, DriverFactory, PaymentFactory, VehicleFactory
+from demo.factories import AdminFactory, BookingFactory, ClientFactory, DriverFactory, PaymentFactory, VehicleFactory
 
 pytestmark = pytest.mark.django_db
 

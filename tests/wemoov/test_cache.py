@@ -9,8 +9,8 @@ from django.core.cache import cache, caches
 from django.db import connection, connections
 from django.test import override_settings
 
+from demo.factories import BookingFactory
 from stats.selectors import DASHBOARD, dashboard_stats_cached
-from tests.factories import BookingFactory
 from wemoov import cache as wcache
 
 

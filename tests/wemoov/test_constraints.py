@@ -6,9 +6,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from bookings.models import Booking
-from fleet.models import Driver
-from payments.models import Payment, PaymentStatus
-from tests.factories import (
+from demo.factories import (
     BookingFactory,
     ClientFactory,
     DriverFactory,
@@ -16,6 +14,8 @@ from tests.factories import (
     PaymentFactory,
     VehicleFactory,
 )
+from fleet.models import Driver
+from payments.models import Payment, PaymentStatus
 from users.models import User
 
 pytestmark = pytest.mark.django_db

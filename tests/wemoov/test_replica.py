@@ -7,11 +7,11 @@ from django.conf import settings
 from rest_framework.test import APIRequestFactory, force_authenticate
 
 from bookings.api import BookingViewSet
+from demo.factories import BookingFactory
 from payments.api import PaymentViewSet
 from stats.selectors import dashboard_rows
-from tests.factories import BookingFactory
 from users.api import UserViewSet
-from wemoov.routers import ReplicaRouter, read_db
+from wemoov.db_routers import ReplicaRouter, read_db
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 

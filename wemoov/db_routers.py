@@ -1,7 +1,7 @@
 """Database routing for a read replica (DATABASE_REPLICA_URL).
 
 Reads go to the replica only where a view asks for it explicitly (`using("replica")`
-through `wemoov.routers.read_db`), so that read-your-writes paths stay on the primary.
+through `wemoov.db_routers.read_db`), so that read-your-writes paths stay on the primary.
 """
 
 from django.conf import settings
@@ -24,15 +24,3 @@ class ReplicaRouter:
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
         return db == "default"
-
-
-class ReplicaListMixin:
-    """For DRF viewsets: the `list` action reads from the replica (when there is one);
-    details and actions stay on the primary, so a response to a write sees that write."""
-
-    def filter_queryset(self, queryset):
-        # filter_queryset, not get_queryset: the viewsets define their own get_queryset.
-        queryset = super().filter_queryset(queryset)
-        if getattr(self, "action", None) == "list":
-            return queryset.using(read_db())
-        return queryset

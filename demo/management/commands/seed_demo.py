@@ -1,7 +1,7 @@
 """Fill the database with realistic, deterministic demo data.
 
-Sizes come from flags; rows go in with bulk inserts in batches (COPY-free, so the same code
-serves SQLite and PostgreSQL), constraints and indexes intact. Dates spread over the last
+Sizes come from flags; rows go in with COPY on PostgreSQL and with batched bulk inserts on
+SQLite, constraints and indexes intact. Dates spread over the last
 13 months, recent months busier, so every statistic and chart has something to show.
 Nothing imports this module: it is a tool over every app, like the benchmark.
 """
