@@ -73,7 +73,7 @@ SELECT 'payments', status, '', COUNT(*), 0, COALESCE(SUM(amount), 0) FROM paymen
 UNION ALL
 SELECT 'today', '', '', COUNT(*), 0, 0 FROM bookings_booking WHERE created_at >= %s
 """
-COLUMNS = ("family", "k1", "k2", "n", "rated", "amount")
+COLUMNS = ("family", "group", "subgroup", "n", "rated", "amount")
 
 
 def floor() -> dict:

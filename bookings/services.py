@@ -14,13 +14,19 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from rest_framework import exceptions, serializers
 
 from bookings.models import Booking, BookingStatus
 from fleet.models import Driver, Vehicle
 from users.models import User
 from wemoov.cache import USER_STATS, invalidate_key_on_commit
-from wemoov.exceptions import Conflict
+from wemoov.errors import (
+    AlreadyTaken,
+    DriverUnavailable,
+    InvalidInput,
+    InvalidTransition,
+    NoAvailableVehicle,
+    NotPermitted,
+)
 
 EARTH_RADIUS_KM = 6371.0088
 CENTS = Decimal("0.01")
@@ -53,7 +59,7 @@ def booking_price(*, service_type: str, distance_km: Decimal) -> Decimal:
 def _transition(booking: Booking, action: str) -> str:
     allowed, target = TRANSITIONS[action]
     if booking.status not in allowed:
-        raise Conflict("invalid_transition", f"Cannot {action} a booking that is {booking.status}.")
+        raise InvalidTransition(f"Cannot {action} a booking that is {booking.status}.")
     return target
 
 
@@ -84,7 +90,7 @@ def booking_create(
 ) -> Booking:
     grace = timedelta(seconds=settings.WEMOOV_SCHEDULE_GRACE_SECONDS)
     if scheduled_date < timezone.now() - grace:
-        raise serializers.ValidationError({"scheduled_date": ["The scheduled date may not be in the past."]})
+        raise InvalidInput.on("scheduled_date", "The scheduled date may not be in the past.")
     distance = great_circle_km(pickup_lat, pickup_lng, dropoff_lat, dropoff_lng)
     booking = Booking.objects.create(
         user=user,
@@ -106,7 +112,7 @@ def booking_create(
 def _available_vehicle(driver: Driver) -> Vehicle:
     vehicle = Vehicle.objects.filter(driver=driver, is_available=True).order_by("pk").first()
     if vehicle is None:
-        raise Conflict("no_available_vehicle")
+        raise NoAvailableVehicle()
     return vehicle
 
 
@@ -114,11 +120,11 @@ def _available_vehicle(driver: Driver) -> Vehicle:
 def booking_accept(*, booking_id: int, driver: Driver) -> Booking:
     booking = _locked(booking_id)
     if booking.driver_id is not None and booking.driver_id != driver.pk:
-        raise Conflict("already_taken")
+        raise AlreadyTaken()
     booking.status = _transition(booking, "accept")
     # The driver's flag is read fresh: the profile cached on the request may be stale.
     if not Driver.objects.filter(pk=driver.pk, is_available=True).exists():
-        raise Conflict("driver_unavailable")
+        raise DriverUnavailable()
     booking.vehicle = _available_vehicle(driver)
     booking.driver = driver
     booking.save(update_fields=["status", "driver", "vehicle", "updated_at"])
@@ -131,7 +137,7 @@ def booking_assign(*, booking_id: int, driver: Driver, vehicle: Vehicle | None =
     booking = _locked(booking_id)
     booking.status = _transition(booking, "assign")
     if vehicle is not None and vehicle.driver_id != driver.pk:
-        raise serializers.ValidationError({"vehicle": ["This vehicle does not belong to that driver."]})
+        raise InvalidInput.on("vehicle", "This vehicle does not belong to that driver.")
     booking.vehicle = vehicle or _available_vehicle(driver)
     booking.driver = driver
     booking.save(update_fields=["status", "driver", "vehicle", "updated_at"])
@@ -142,7 +148,7 @@ def booking_assign(*, booking_id: int, driver: Driver, vehicle: Vehicle | None =
 def _driver_transition(*, booking_id: int, driver: Driver, action: str) -> Booking:
     booking = _locked(booking_id)
     if booking.driver_id != driver.pk:
-        raise exceptions.PermissionDenied("Only the booking's driver may do this.")
+        raise NotPermitted("Only the booking's driver may do this.")
     booking.driver = driver  # the same row, already loaded
     booking.status = _transition(booking, action)
     booking.save(update_fields=["status", "updated_at"])
@@ -176,9 +182,9 @@ def booking_rate(*, booking_id: int, rating: int) -> Booking:
     together under the driver's row lock."""
     booking = _locked(booking_id)
     if booking.status != BookingStatus.COMPLETED:
-        raise Conflict("invalid_transition", "Only a completed booking can be rated.")
+        raise InvalidTransition("Only a completed booking can be rated.")
     if booking.rating is not None:
-        raise Conflict("invalid_transition", "This booking has already been rated.")
+        raise InvalidTransition("This booking has already been rated.")
     booking.rating = rating
     booking.save(update_fields=["rating", "updated_at"])
     driver = Driver.objects.select_for_update().get(pk=booking.driver_id)

@@ -6,8 +6,7 @@ from django.db.models import DecimalField, Value
 from django.db.models.functions import Coalesce
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, status, viewsets
-from rest_framework.permissions import AllowAny
+from rest_framework import exceptions, mixins, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -15,29 +14,11 @@ from fleet.filters import DriverFilter, VehicleFilter
 from fleet.models import Vehicle
 from fleet.selectors import driver_for_user, driver_list, vehicle_list_for
 from fleet.serializers import DriverAvailabilitySerializer, DriverSerializer, VehicleSerializer
-from fleet.services import account_register, driver_set_availability, vehicle_create, vehicle_delete, vehicle_update
+from fleet.services import driver_set_availability, vehicle_create, vehicle_delete, vehicle_update
 from users.permissions import IsAdmin, IsAdminOrDriver, IsDriver
-from users.serializers import RegisterSerializer, UserSerializer
 from wemoov.pagination import CreatedAtCursorPagination
 from wemoov.schema import ERRORS_400, ERRORS_LIST, ERRORS_OBJECT
-from wemoov.throttling import ScopedRateThrottle
 from wemoov.viewsets import ReplicaListMixin
-
-
-class RegisterView(APIView):
-    """Create a client or driver account (a driver also gets a driver profile)."""
-
-    permission_classes = [AllowAny]
-    authentication_classes: list = []
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "auth"
-
-    @extend_schema(request=RegisterSerializer, responses={201: UserSerializer, **ERRORS_400})
-    def post(self, request):
-        serializer = RegisterSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = account_register(**serializer.validated_data)
-        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
 class DriverPagination(CreatedAtCursorPagination):
@@ -128,10 +109,10 @@ class VehicleViewSet(ReplicaListMixin, viewsets.ModelViewSet):
         return vehicle_list_for(self.request.user)
 
     def perform_create(self, serializer):
-        serializer.instance = vehicle_create(data=serializer.validated_data)
+        serializer.instance = vehicle_create(**serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = vehicle_update(vehicle=serializer.instance, data=serializer.validated_data)
+        serializer.instance = vehicle_update(vehicle=serializer.instance, **serializer.validated_data)
 
     def perform_destroy(self, instance):
         vehicle_delete(vehicle=instance)

@@ -3,12 +3,18 @@ plus a driver profile, created in one transaction)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
-from rest_framework import serializers
 
 from fleet.models import Driver, Vehicle
 from users.models import Role, User
 from users.services import user_create
+from wemoov.errors import InvalidInput
+from wemoov.services import UNCHANGED, changed_fields
+
+LICENSE_TAKEN = "A driver with this license number already exists."
+PLATE_TAKEN = "A vehicle with this plate number already exists."
 
 
 @transaction.atomic
@@ -23,7 +29,7 @@ def account_register(
     license_number: str | None = None,
 ) -> User:
     if role == Role.DRIVER and not license_number:
-        raise serializers.ValidationError({"license_number": ["This field is required for drivers."]})
+        raise InvalidInput.on("license_number", "This field is required for drivers.")
     user = user_create(
         email=email, password=password, first_name=first_name, last_name=last_name, phone=phone, role=role
     )
@@ -34,14 +40,12 @@ def account_register(
 
 def driver_profile_create(*, user: User, license_number: str) -> Driver:
     if Driver.objects.filter(license_number=license_number).exists():
-        raise serializers.ValidationError({"license_number": ["A driver with this license number already exists."]})
+        raise InvalidInput.on("license_number", LICENSE_TAKEN)
     try:
         with transaction.atomic():
             return Driver.objects.create(user=user, license_number=license_number)
-    except IntegrityError as exc:
-        raise serializers.ValidationError(
-            {"license_number": ["A driver with this license number already exists."]}
-        ) from exc
+    except IntegrityError as exc:  # a concurrent registration with the same licence
+        raise InvalidInput.on("license_number", LICENSE_TAKEN) from exc
 
 
 def driver_set_availability(*, driver: Driver, is_available: bool) -> Driver:
@@ -55,20 +59,57 @@ def _save_vehicle(vehicle: Vehicle, fields: list[str] | None = None) -> Vehicle:
         with transaction.atomic():
             vehicle.save(update_fields=fields)
     except IntegrityError as exc:
-        raise serializers.ValidationError(
-            {"plate_number": ["A vehicle with this plate number already exists."]}
-        ) from exc
+        raise InvalidInput.on("plate_number", PLATE_TAKEN) from exc
     return vehicle
 
 
-def vehicle_create(*, data: dict) -> Vehicle:
-    return _save_vehicle(Vehicle(**data))
+def vehicle_create(
+    *,
+    type: str,  # the contract's field name
+    make: str,
+    model: str,
+    plate_number: str,
+    driver: Driver | None = None,
+    capacity: int = 4,
+    is_available: bool = True,
+) -> Vehicle:
+    return _save_vehicle(
+        Vehicle(
+            driver=driver,
+            type=type,
+            make=make,
+            model=model,
+            plate_number=plate_number,
+            capacity=capacity,
+            is_available=is_available,
+        )
+    )
 
 
-def vehicle_update(*, vehicle: Vehicle, data: dict) -> Vehicle:
-    for name, value in data.items():
+def vehicle_update(
+    *,
+    vehicle: Vehicle,
+    driver: Any = UNCHANGED,
+    type: Any = UNCHANGED,
+    make: Any = UNCHANGED,
+    model: Any = UNCHANGED,
+    plate_number: Any = UNCHANGED,
+    capacity: Any = UNCHANGED,
+    is_available: Any = UNCHANGED,
+) -> Vehicle:
+    """Change the fields passed; the others stay as they are."""
+    changes = changed_fields(
+        driver=driver,
+        type=type,
+        make=make,
+        model=model,
+        plate_number=plate_number,
+        capacity=capacity,
+        is_available=is_available,
+    )
+    for name, value in changes.items():
         setattr(vehicle, name, value)
-    return _save_vehicle(vehicle, list(data) or None)
+    return _save_vehicle(vehicle, list(changes) or None)
 
 
 def vehicle_delete(*, vehicle: Vehicle) -> None:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from rest_framework import serializers
 
 from bookings.models import Booking, BookingStatus
 from bookings.services import booking_user_stats_invalidate
 from payments.models import Payment, PaymentStatus
 from users.models import User
 from wemoov.cache import USER_STATS, invalidate_key_on_commit
-from wemoov.exceptions import Conflict
+from wemoov.errors import AlreadyPaid, BookingCancelled, InvalidInput, InvalidTransition
 
 # The status machine: action -> (statuses it may start from, status it leads to).
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
@@ -30,11 +29,11 @@ def _has_completed_payment(booking_id: int) -> bool:
 def payment_create(*, user: User, booking_id: int, method: str) -> Payment:
     booking = Booking.objects.select_for_update().filter(pk=booking_id, user=user).first()
     if booking is None:  # unknown or someone else's: the same answer, no existence leak
-        raise serializers.ValidationError({"booking": ["Invalid booking: it does not exist or is not yours."]})
+        raise InvalidInput.on("booking", "Invalid booking: it does not exist or is not yours.")
     if booking.status == BookingStatus.CANCELLED:
-        raise Conflict("booking_cancelled")
+        raise BookingCancelled()
     if _has_completed_payment(booking.pk):
-        raise Conflict("already_paid")
+        raise AlreadyPaid()
     payment = Payment.objects.create(
         booking=booking,
         user=user,
@@ -50,14 +49,14 @@ def _transition(*, payment_id: int, action: str) -> Payment:
     payment = Payment.objects.select_for_update(of=("self",)).select_related("booking__driver").get(pk=payment_id)
     allowed, target = TRANSITIONS[action]
     if payment.status not in allowed:
-        raise Conflict("invalid_transition", f"Cannot {action} a payment that is {payment.status}.")
+        raise InvalidTransition(f"Cannot {action} a payment that is {payment.status}.")
     payment.status = target
     try:
         with transaction.atomic():
             payment.save(update_fields=["status", "updated_at"])
     except IntegrityError as exc:
         # payment_one_completed_per_booking: another payment of the booking completed first.
-        raise Conflict("already_paid") from exc
+        raise AlreadyPaid() from exc
     booking_user_stats_invalidate(payment.booking)
     return payment
 

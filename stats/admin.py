@@ -39,7 +39,7 @@ def _donut(counts: dict[str, int], title: str):
 def dashboard_context(period: str, currency: str) -> dict:
     dashboard = dashboard_stats_cached()
     revenue = revenue_series_cached(period)
-    this_year = revenue if period == "year" else revenue_series_cached("year")
+    year_series = revenue if period == "year" else revenue_series_cached("year")
     figures = all_figures()
     requests = sum(f["hits"] + f["misses"] + f["stale"] for name, f in figures.items() if name in (DASHBOARD, REVENUE))
     served = sum(f["hits"] + f["stale"] for name, f in figures.items() if name in (DASHBOARD, REVENUE))
@@ -50,7 +50,7 @@ def dashboard_context(period: str, currency: str) -> dict:
         "dashboard_age": int(dashboard.age),
         "revenue": revenue.value,
         "revenue_status": revenue.status,
-        "revenue_this_month": this_year.value["series"][-1]["amount"],
+        "revenue_this_month": year_series.value["series"][-1]["amount"],  # its last bucket
         "period": period,
         "periods": PERIODS,
         "currency": currency,

@@ -7,17 +7,14 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from stats.selectors import PERIODS, dashboard_stats_cached, revenue_series_cached, user_stats_cached
+from stats.selectors import PERIODS, dashboard_stats_cached, revenue_series_cached
 from stats.serializers import DashboardSerializer, RevenueQuerySerializer, RevenueSerializer
 from stats.services import stats_cache_clear
 from users.permissions import IsAdmin
-from users.serializers import MeSerializer, MeUpdateSerializer
-from users.services import user_update
 from wemoov.cache import CacheResult
 from wemoov.schema import ERRORS_400, ERRORS_AUTH
 
@@ -91,25 +88,3 @@ class RefreshView(APIView):
     def post(self, request):
         stats_cache_clear()
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class MeView(APIView):
-    """The caller's profile and their figures (cached up to 2 minutes per user; any write to
-    their bookings or payments drops the entry)."""
-
-    permission_classes = [IsAuthenticated]
-
-    def _payload(self, user) -> dict:
-        user.stats = user_stats_cached(user).value
-        return MeSerializer(user).data
-
-    @extend_schema(responses={200: MeSerializer, **ERRORS_AUTH})
-    def get(self, request):
-        return Response(self._payload(request.user))
-
-    @extend_schema(request=MeUpdateSerializer, responses={200: MeSerializer, **ERRORS_400})
-    def patch(self, request):
-        serializer = MeUpdateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = user_update(user=request.user, data=serializer.validated_data)
-        return Response(self._payload(user))

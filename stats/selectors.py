@@ -1,8 +1,9 @@
 """Statistics: plain functions returning plain data, each in the fewest round trips.
 
-* ``dashboard_stats()``  – every figure of the dashboard in ONE query: five grouped
-  aggregates (users, drivers, vehicles, bookings, payments), each ``values().annotate()``
-  with conditional flags, glued with ``UNION ALL``; the rest is arithmetic in Python.
+* ``dashboard_stats()``  – every figure of the dashboard in ONE query: six grouped
+  aggregates (users, drivers, vehicles, bookings, payments, and today's bookings), each
+  ``values().annotate()`` with conditional flags, glued with ``UNION ALL``; the rest is
+  arithmetic in Python.
 * ``revenue_series(period)`` – ONE query: completed payments truncated to the bucket in the
   configured time zone, grouped; zero-filled and totalled in Python.
 * ``user_stats(user)`` – ONE query: conditional aggregates over the user's bookings and
@@ -62,14 +63,18 @@ def _flag(field: str) -> Case:
     return Case(When(**{field: True}, then=Value("1")), default=Value("0"), output_field=CharField())
 
 
-def _branch(queryset: QuerySet, family: str, k1, k2, *, rated=_ZERO_INT, amount=_ZERO_MONEY) -> QuerySet:
-    """One grouped aggregate with the union's columns: family, k1, k2, n, rated, amount."""
-    k1, k2 = (F(k) if isinstance(k, str) else k for k in (k1, k2))
+def _branch(queryset: QuerySet, family: str, group, subgroup, *, rated=_ZERO_INT, amount=_ZERO_MONEY) -> QuerySet:
+    """One grouped aggregate with the union's columns: family, group, subgroup, n, rated, amount.
+
+    `group` is the first column grouped on (a role, a vehicle type, a status) and `subgroup`
+    the second (an is_active/is_available flag as '1'/'0', or a booking's service type); a
+    family that needs fewer passes a blank."""
+    group, subgroup = (F(k) if isinstance(k, str) else k for k in (group, subgroup))
     return (
         queryset.using(read_db())
         .order_by()
-        .annotate(family=Value(family, output_field=CharField()), k1=k1, k2=k2)
-        .values("family", "k1", "k2")
+        .annotate(family=Value(family, output_field=CharField()), group=group, subgroup=subgroup)
+        .values("family", "group", "subgroup")
         # COUNT(*), not COUNT(id): the id is in no index, so counting it forbids index-only scans.
         .annotate(n=Count("*"), rated=rated, amount=amount)
     )
@@ -112,25 +117,25 @@ def dashboard_from_rows(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
     bookings_today = 0
 
     for row in rows:
-        family, k1, k2, n = row["family"], row["k1"], row["k2"], row["n"]
+        family, group, subgroup, n = row["family"], row["group"], row["subgroup"], row["n"]
         if family == "users":
-            users_by_role.setdefault(k1, {"total": 0, "active": 0})["total"] += n
-            users_by_role[k1]["active"] += n if k2 == "1" else 0
+            users_by_role.setdefault(group, {"total": 0, "active": 0})["total"] += n
+            users_by_role[group]["active"] += n if subgroup == "1" else 0
         elif family == "drivers":
             drivers["total"] += n
-            drivers["available"] += n if k2 == "1" else 0
+            drivers["available"] += n if subgroup == "1" else 0
             rated += row["rated"]
             rating_sum += Decimal(row["amount"] or 0)
         elif family == "vehicles":
-            vehicles_by_type[k1] = vehicles_by_type.get(k1, 0) + n
-            vehicles_available += n if k2 == "1" else 0
+            vehicles_by_type[group] = vehicles_by_type.get(group, 0) + n
+            vehicles_available += n if subgroup == "1" else 0
         elif family == "bookings":
-            by_status[k1] = by_status.get(k1, 0) + n
-            by_service[k2] = by_service.get(k2, 0) + n
+            by_status[group] = by_status.get(group, 0) + n
+            by_service[subgroup] = by_service.get(subgroup, 0) + n
         elif family == "payments":
-            payments.setdefault(k1, {"count": 0, "amount": Decimal(0)})
-            payments[k1]["count"] += n
-            payments[k1]["amount"] += Decimal(row["amount"] or 0)
+            payments.setdefault(group, {"count": 0, "amount": Decimal(0)})
+            payments[group]["count"] += n
+            payments[group]["amount"] += Decimal(row["amount"] or 0)
         elif family == "today":
             bookings_today += n
 

@@ -1,3 +1,7 @@
+"""Accounts over HTTP: registration, login and logout, the caller's own profile (`me`, with
+their statistics), and staff user management. Registration and `me` compose other apps
+(a driver profile, statistics): see docs/architecture.md, "Where an endpoint lives"."""
+
 from __future__ import annotations
 
 from django.contrib.auth.signals import user_logged_in
@@ -8,14 +12,40 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from fleet.services import account_register
+from stats.selectors import user_stats_cached
 from users.filters import UserFilter
 from users.models import User
 from users.permissions import IsAdmin
-from users.serializers import AdminUserUpdateSerializer, LoginSerializer, TokenSerializer, UserSerializer
+from users.serializers import (
+    AdminUserUpdateSerializer,
+    LoginSerializer,
+    MeSerializer,
+    MeUpdateSerializer,
+    RegisterSerializer,
+    TokenSerializer,
+    UserSerializer,
+)
 from users.services import user_logout, user_update
 from wemoov.schema import ERRORS_400, ERRORS_AUTH, ERRORS_LIST, ERRORS_OBJECT
 from wemoov.throttling import ScopedRateThrottle
 from wemoov.viewsets import ReplicaListMixin
+
+
+class RegisterView(APIView):
+    """Create a client or driver account (a driver also gets a driver profile)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+    @extend_schema(request=RegisterSerializer, responses={201: UserSerializer, **ERRORS_400})
+    def post(self, request):
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = account_register(**serializer.validated_data)
+        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
 class LoginView(APIView):
@@ -68,5 +98,27 @@ class UserViewSet(
         user = self.get_object()
         serializer = AdminUserUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = user_update(user=user, data=serializer.validated_data, actor=request.user)
+        user = user_update(user=user, actor=request.user, **serializer.validated_data)
         return Response(UserSerializer(user).data)
+
+
+class MeView(APIView):
+    """The caller's profile and their figures (cached up to 2 minutes per user; any write to
+    their bookings or payments drops the entry)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def _payload(self, user) -> dict:
+        user.stats = user_stats_cached(user).value
+        return MeSerializer(user).data
+
+    @extend_schema(responses={200: MeSerializer, **ERRORS_AUTH})
+    def get(self, request):
+        return Response(self._payload(request.user))
+
+    @extend_schema(request=MeUpdateSerializer, responses={200: MeSerializer, **ERRORS_400})
+    def patch(self, request):
+        serializer = MeUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_update(user=request.user, **serializer.validated_data)
+        return Response(self._payload(user))

@@ -88,15 +88,3 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == Role.ADMIN
-
-    @property
-    def is_driver(self) -> bool:
-        return self.role == Role.DRIVER
-
-    @property
-    def is_client(self) -> bool:
-        return self.role == Role.CLIENT

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 from django.contrib.auth import password_validation
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from knox.models import AuthToken
-from rest_framework import serializers
 
 from users.authentication import token_cache_key
 from users.models import Role, User, UserManager
 from wemoov.cache import USER_STATS, invalidate_key_on_commit
+from wemoov.errors import InvalidInput
+from wemoov.services import UNCHANGED, changed_fields
+
+EMAIL_TAKEN = "A user with this email already exists."
 
 
 def user_auth_cache_forget(*, user_id: int) -> None:
@@ -42,30 +47,38 @@ def user_create(
     candidate = User(email=email, first_name=first_name, last_name=last_name, phone=phone, role=role)
     try:
         password_validation.validate_password(password, candidate)
-    except Exception as exc:  # django's ValidationError -> DRF field error
-        raise serializers.ValidationError({"password": list(getattr(exc, "messages", [str(exc)]))}) from exc
+    except ValidationError as exc:
+        raise InvalidInput({"password": list(exc.messages)}) from exc
     if User.objects.filter(email=email).exists():
-        raise serializers.ValidationError({"email": ["A user with this email already exists."]})
+        raise InvalidInput.on("email", EMAIL_TAKEN)
     try:
         with transaction.atomic():
             return User.objects.create_user(
                 email=email, password=password, first_name=first_name, last_name=last_name, phone=phone, role=role
             )
     except IntegrityError as exc:  # a concurrent registration with the same email
-        raise serializers.ValidationError({"email": ["A user with this email already exists."]}) from exc
+        raise InvalidInput.on("email", EMAIL_TAKEN) from exc
 
 
 @transaction.atomic
-def user_update(*, user: User, data: dict, actor: User | None = None) -> User:
-    """Apply already-validated fields; an admin cannot deactivate themselves."""
-    if actor is not None and actor.pk == user.pk and data.get("is_active") is False:
-        raise serializers.ValidationError({"is_active": ["You cannot deactivate yourself."]})
-    fields = []
-    for name, value in data.items():
+def user_update(
+    *,
+    user: User,
+    actor: User | None = None,
+    first_name: Any = UNCHANGED,
+    last_name: Any = UNCHANGED,
+    phone: Any = UNCHANGED,
+    is_active: Any = UNCHANGED,
+) -> User:
+    """Change the fields passed (the others stay as they are); an admin cannot deactivate
+    themselves. `actor` is who acts, when it is not the user themselves."""
+    if actor is not None and actor.pk == user.pk and is_active is False:
+        raise InvalidInput.on("is_active", "You cannot deactivate yourself.")
+    changes = changed_fields(first_name=first_name, last_name=last_name, phone=phone, is_active=is_active)
+    for name, value in changes.items():
         setattr(user, name, value)
-        fields.append(name)
-    if fields:
-        user.save(update_fields=fields)
+    if changes:
+        user.save(update_fields=list(changes))
         user_auth_cache_forget(user_id=user.pk)
         invalidate_key_on_commit(USER_STATS, user.pk)
     return user
@@ -76,10 +89,3 @@ def user_logout(*, token: AuthToken) -> None:
     token.delete()
     with contextlib.suppress(Exception):
         cache.delete(token_cache_key(digest))
-
-
-def user_set_password(*, user: User, password: str) -> None:
-    password_validation.validate_password(password, user)
-    user.set_password(password)
-    user.save(update_fields=["password"])
-    user_auth_cache_forget(user_id=user.pk)

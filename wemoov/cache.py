@@ -305,11 +305,3 @@ def _is_backend_error(exc: Exception) -> bool:
     opposed to errors of the computation, which must propagate."""
     module = type(exc).__module__
     return module.startswith("redis") or isinstance(exc, (ConnectionError, TimeoutError, OSError))
-
-
-def peek(family: str, key: str) -> dict | None:
-    """The raw entry without counting a lookup (for admin figures); None when absent."""
-    try:
-        return cache.get(data_key(family, key))
-    except Exception:  # noqa: BLE001
-        return None

@@ -35,7 +35,9 @@ class IsoDateTimeField(forms.DateTimeField):
             raise forms.ValidationError("The date-time is out of range.", code="invalid") from exc
 
 
-class StrictBooleanField(forms.Field):
+class QueryBooleanField(forms.Field):
+    """A query-string boolean: exactly `true` or `false` (any case); anything else is a 400."""
+
     def to_python(self, value):
         if value is None:
             return None
@@ -49,7 +51,7 @@ class IsoDateTimeFilter(django_filters.DateTimeFilter):
 
 
 class BooleanFilter(django_filters.BooleanFilter):
-    field_class = StrictBooleanField
+    field_class = QueryBooleanField
 
 
 class CreatedRangeFilterSet(django_filters.FilterSet):

@@ -27,7 +27,8 @@ from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from wemoov.exceptions import Conflict, UnprocessableEntity
+from wemoov.errors import RequestInProgress
+from wemoov.http_errors import UnprocessableEntity
 from wemoov.models import IdempotencyRecord, IdempotencyState
 
 HEADER = "Idempotency-Key"
@@ -72,11 +73,11 @@ def _claim(*, user, key: str, method: str, path: str, digest: str) -> Idempotenc
         if existing.fingerprint != digest:
             raise UnprocessableEntity("This Idempotency-Key was already used with a different request.")
         if existing.state == IdempotencyState.IN_PROGRESS:
-            raise Conflict("request_in_progress")
+            raise RequestInProgress()
         response = Response(existing.response_body, status=existing.response_status)
         response["Idempotent-Replayed"] = "true"
         return response
-    raise Conflict("request_in_progress")
+    raise RequestInProgress()
 
 
 def idempotent(view_method):

@@ -9,7 +9,7 @@ from contextlib import ExitStack
 from django.conf import settings
 from django.db import connections
 
-from wemoov.exceptions import is_database_outage, json_error
+from wemoov.http_errors import is_database_outage, json_error
 
 slow_query_logger = logging.getLogger("wemoov.slow_query")
 logger = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 from django.conf import settings
 from rest_framework.parsers import JSONParser
 
-from wemoov.exceptions import PayloadTooLarge
+from wemoov.http_errors import PayloadTooLarge
 
 
 class BoundedJSONParser(JSONParser):

@@ -228,7 +228,7 @@ REST_FRAMEWORK = {
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "DEFAULT_PARSER_CLASSES": ["wemoov.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "wemoov.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "wemoov.http_errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "wemoov.throttling.AnonRateThrottle",
         "wemoov.throttling.UserRateThrottle",

@@ -125,23 +125,6 @@ def test_deactivation_locks_the_user_out_at_once(client_user, as_admin, django_c
     assert api.get("/api/users/me/").status_code == 401
 
 
-def test_password_change_drops_cached_token_lookups(client_user, django_capture_on_commit_callbacks):
-    from django.core.cache import cache
-    from knox.crypto import hash_token
-
-    from users.authentication import token_cache_key
-    from users.services import user_set_password
-
-    _, token = AuthToken.objects.create(user=client_user)
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    api.get("/api/users/me/")
-    assert cache.get(token_cache_key(hash_token(token))) is not None
-    with django_capture_on_commit_callbacks(execute=True):
-        user_set_password(user=client_user, password="An0ther-Strong-one!")
-    assert cache.get(token_cache_key(hash_token(token))) is None
-
-
 def test_admin_cannot_deactivate_themselves(as_admin, admin_user):
     response = as_admin.patch(f"/api/users/{admin_user.pk}/", {"is_active": False}, format="json")
     assert response.status_code == 400

@@ -1,7 +1,8 @@
 """One error shape for the whole API: `{"detail": str, "code": str}` or field errors.
 
-Domain code raises `Conflict(code)` for 409s; everything the database refuses because it is
-unreachable becomes a 503 with a JSON body instead of an HTML 500.
+The one place where errors become HTTP: the domain errors that services raise
+(`wemoov.errors`), Django's own exceptions, and a database outage (a JSON 503 instead of an
+HTML 500). Django-level handlers below answer JSON even outside DRF views.
 """
 
 from __future__ import annotations
@@ -12,29 +13,17 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig, Suspicio
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
-from rest_framework.response import Response
+
+from wemoov import errors
 
 logger = logging.getLogger(__name__)
 
-CONFLICT_MESSAGES = {
-    "invalid_transition": "This action is not allowed in the object's current status.",
-    "already_taken": "This booking has already been taken by another driver.",
-    "already_paid": "This booking already has a completed payment.",
-    "booking_cancelled": "This booking has been cancelled.",
-    "driver_unavailable": "The driver is not available.",
-    "no_available_vehicle": "The driver has no available vehicle.",
-    "request_in_progress": "A request with this Idempotency-Key is still being processed.",
-}
 
-
-class Conflict(exceptions.APIException):
-    """A 409: the action is well-formed but the current state forbids it."""
+class ConflictError(exceptions.APIException):
+    """A 409 whose code is one of the contract's (see `wemoov.errors.Conflict`)."""
 
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
-
-    def __init__(self, code: str, detail: str | None = None):
-        super().__init__(detail or CONFLICT_MESSAGES.get(code, "Conflict."), code)
 
 
 class UnprocessableEntity(exceptions.APIException):
@@ -65,7 +54,13 @@ def exception_handler(exc, context):
     # Imported here: rest_framework.views loads the parser classes, which import this module.
     from rest_framework.views import exception_handler as drf_exception_handler
 
-    if isinstance(exc, Http404):
+    if isinstance(exc, errors.InvalidInput):
+        exc = exceptions.ValidationError(exc.errors)
+    elif isinstance(exc, errors.NotPermitted):
+        exc = exceptions.PermissionDenied(exc.message)
+    elif isinstance(exc, errors.Conflict):
+        exc = ConflictError(exc.message, exc.code)
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
@@ -89,10 +84,6 @@ def exception_handler(exc, context):
 
 def json_error(detail: str, code: str, status_code: int) -> JsonResponse:
     return JsonResponse({"detail": detail, "code": code}, status=status_code)
-
-
-def api_response_error(detail: str, code: str, status_code: int) -> Response:
-    return Response({"detail": detail, "code": code}, status=status_code)
 
 
 # Django-level handlers, so that even errors outside DRF views answer JSON.
