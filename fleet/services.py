@@ -107,9 +107,11 @@ def vehicle_update(
         capacity=capacity,
         is_available=is_available,
     )
+    if not changes:  # saving every field would write a stale copy over a concurrent change
+        return vehicle
     for name, value in changes.items():
         setattr(vehicle, name, value)
-    return _save_vehicle(vehicle, list(changes) or None)
+    return _save_vehicle(vehicle, list(changes))
 
 
 def vehicle_delete(*, vehicle: Vehicle) -> None:

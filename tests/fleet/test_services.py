@@ -167,11 +167,6 @@ def test_vehicle_update_refuses_a_taken_plate_and_keeps_the_old_one():
     assert Vehicle.objects.get(pk=vehicle.pk).plate_number == "AA-2"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="vehicle_update with no field passed saves every field (update_fields=None), "
-    "overwriting a concurrent change with the stale instance's values",
-)
 def test_vehicle_update_with_nothing_passed_writes_nothing():
     vehicle = VehicleFactory(model="Corolla")
     Vehicle.objects.filter(pk=vehicle.pk).update(model="Written-meanwhile")
