@@ -42,13 +42,15 @@ def test_registration_ignores_staff_flags():
 
 
 def test_driver_cannot_change_their_rating_or_license(as_driver, driver):
+    license_before = driver.license_number
+    assert (driver.rating, license_before) != (None, "X")
     response = as_driver.patch(
         "/api/drivers/me/", {"is_available": False, "rating": "5.00", "license_number": "X"}, format="json"
     )
     assert response.status_code == 200
+    assert (response.json()["rating"], response.json()["license_number"]) == (None, license_before)
     driver.refresh_from_db()
-    assert (driver.is_available, driver.rating, driver.license_number) == (False, None, driver.license_number)
-    assert driver.license_number != "X"
+    assert (driver.is_available, driver.rating, driver.license_number) == (False, None, license_before)
 
 
 @pytest.mark.parametrize("make_user", [ClientFactory, lambda: DriverFactory().user])
