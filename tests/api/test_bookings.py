@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from bookings.models import Booking
-from bookings.services import TRANSITIONS, booking_price, great_circle_km
+from bookings.services import booking_price, great_circle_km
 from demo.factories import BookingFactory, DriverFactory, VehicleFactory, booking_request
 from fleet.models import Driver
 
@@ -23,14 +23,29 @@ def test_price_is_base_fare_plus_rate_per_km_from_settings(settings):
     assert booking_price(service_type="delivery", distance_km=Decimal("2.50")) == Decimal("1500.00")
 
 
-def test_client_never_sets_price_or_status(as_client):
-    response = as_client.post(
-        "/api/bookings/", booking_request(price="1.00", status="completed", distance_km="0"), format="json"
-    )
+# One degree of latitude along a meridian: 6371.0088 km (the mean Earth radius) x pi / 180
+# = 111.1951 km, shown as 111.20. Prices by hand from the tariffs in settings (base + per km):
+@pytest.mark.parametrize(
+    ("service_type", "price"),
+    [
+        ("ride", "17180.00"),  # 500 + 150 x 111.20
+        ("delivery", "14144.00"),  # 800 + 120 x 111.20
+        ("rental", "16120.00"),  # 5000 + 100 x 111.20
+    ],
+)
+def test_client_never_sets_price_or_status(as_client, service_type, price):
+    body = booking_request(
+        service_type=service_type, pickup_lat=5.0, pickup_lng=-4.0, dropoff_lat=6.0, dropoff_lng=-4.0
+    ) | {"price": "1.00", "status": "completed", "distance_km": "0"}
+    response = as_client.post("/api/bookings/", body, format="json")
     assert response.status_code == 201
+    assert (response.json()["status"], response.json()["distance_km"], response.json()["price"]) == (
+        "pending",
+        "111.20",
+        price,
+    )
     booking = Booking.objects.get()
-    assert booking.status == "pending"
-    assert booking.price == booking_price(service_type="ride", distance_km=booking.distance_km) > Decimal("1.00")
+    assert (booking.status, booking.distance_km, booking.price) == ("pending", Decimal("111.20"), Decimal(price))
 
 
 def test_scheduled_date_in_the_past_is_refused(as_client):
@@ -118,28 +133,34 @@ def test_assign_to_driver_without_vehicle_is_409(as_admin, client_user):
     assert (response.status_code, response.json()["code"]) == (409, "no_available_vehicle")
 
 
+# The contract's status machine, written out: pending -> confirmed -> in_progress -> completed;
+# pending or confirmed -> cancelled. Every other step is 409 invalid_transition.
 @pytest.mark.parametrize(
-    ("status", "action", "expected"),
+    ("status", "action", "expected", "end_status"),
     [
-        ("pending", "start", 409),
-        ("confirmed", "complete", 409),
-        ("completed", "cancel", 409),
-        ("in_progress", "cancel", 409),
-        ("cancelled", "start", 409),
-        ("confirmed", "start", 200),
-        ("in_progress", "complete", 200),
-        ("confirmed", "cancel", 200),
+        ("confirmed", "start", 200, "in_progress"),
+        ("in_progress", "complete", 200, "completed"),
+        ("confirmed", "cancel", 200, "cancelled"),
+        ("pending", "cancel", 200, "cancelled"),
+        ("pending", "start", 409, "pending"),
+        ("confirmed", "complete", 409, "confirmed"),
+        ("in_progress", "start", 409, "in_progress"),
+        ("completed", "cancel", 409, "completed"),
+        ("completed", "complete", 409, "completed"),
+        ("in_progress", "cancel", 409, "in_progress"),
+        ("cancelled", "start", 409, "cancelled"),
+        ("cancelled", "cancel", 409, "cancelled"),
     ],
 )
-def test_transitions_follow_the_table(as_driver, driver, client_user, status, action, expected):
+def test_transitions_follow_the_contract(as_driver, driver, client_user, status, action, expected, end_status):
     booking = BookingFactory(user=client_user, driver=driver, status=status)
     response = as_driver.post(f"/api/bookings/{booking.pk}/{action}/")
-    assert response.status_code == expected
+    assert response.status_code == expected, response.content
     if expected == 409:
         assert response.json()["code"] == "invalid_transition"
-    allowed, target = TRANSITIONS[action]
-    assert (status in allowed) == (expected == 200)
-    assert Booking.objects.get(pk=booking.pk).status == (target if expected == 200 else status)
+    else:
+        assert response.json()["status"] == end_status
+    assert Booking.objects.get(pk=booking.pk).status == end_status
 
 
 def test_rating_updates_the_drivers_mean_and_count(as_client, client_user, driver):
