@@ -1,10 +1,16 @@
 """Real concurrent threads against PostgreSQL: each race has exactly one winner and the
-database stays consistent. A query wrapper slows every `SELECT ... FOR UPDATE` down so the
-threads really overlap inside the critical section instead of running one after the other."""
+database stays consistent.
+
+The threads overlap by construction, not by luck: each one stops at the statement that reads
+the contended row (whether or not that statement locks it) until all have arrived, runs it,
+then waits until every other thread has run it too or is blocked behind a lock in
+PostgreSQL. With the lock, one thread holds the row and the others queue behind it; without
+it, every thread has read the same old row before any writes, and the race is lost for sure.
+"""
 
 import threading
 import time
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import pytest
 from django.db import connection, connections
@@ -19,30 +25,86 @@ from wemoov.models import IdempotencyRecord
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-
-def _slow_locks(execute, sql, params, many, context):
-    result = execute(sql, params, many, context)
-    if "FOR UPDATE" in sql or 'INSERT INTO "wemoov_idempotencyrecord"' in sql:
-        time.sleep(0.05)
-    return result
+TIMEOUT = 20  # seconds; only reached when the threads never meet (a failure)
 
 
-@contextmanager
-def _slowed():
-    with connection.execute_wrapper(_slow_locks):
-        yield
+def reads(table: str) -> Callable[[str], bool]:
+    """The first SELECT from `table` inside a transaction: the service's read of the row it
+    changes, `FOR UPDATE` or not (the view's earlier lookup runs outside a transaction)."""
+    return lambda sql: sql.startswith("SELECT") and f'FROM "{table}"' in sql and connection.in_atomic_block
 
 
-def _race(calls):
-    """Run the callables at the same instant, each in its own thread and connection."""
-    barrier = threading.Barrier(len(calls))
+def inserts(table: str) -> Callable[[str], bool]:
+    return lambda sql: sql.startswith(f'INSERT INTO "{table}"')
+
+
+class Rendezvous:
+    """Holds each of n threads at its first statement matching `meets_at` (see the module)."""
+
+    def __init__(self, n: int, meets_at: Callable[[str], bool]):
+        self.meets_at = meets_at
+        self.arrived = threading.Barrier(n)
+        self.changed = threading.Condition()
+        self.backends: dict[int, int] = {}  # thread index -> its PostgreSQL backend pid
+        self.done: set[int] = set()  # threads that have run the statement
+        # A connection of its own asks PostgreSQL who is waiting for a lock.
+        self.observer = connection.get_new_connection(connection.get_connection_params())
+        self.observer.autocommit = True
+
+    def close(self) -> None:
+        self.observer.close()
+
+    def _blocked(self, pid: int) -> bool:
+        with self.observer.cursor() as cursor:
+            cursor.execute("SELECT cardinality(pg_blocking_pids(%s)) > 0", [pid])
+            return cursor.fetchone()[0]
+
+    def _wait_for_the_others(self, index: int) -> None:
+        deadline = time.monotonic() + TIMEOUT
+        with self.changed:
+            self.done.add(index)
+            self.changed.notify_all()
+            while True:
+                pending = [pid for i, pid in self.backends.items() if i not in self.done]
+                if all(self._blocked(pid) for pid in pending):
+                    return
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"threads {pending} neither ran the statement nor waited for a lock")
+                # Woken at once by a thread that ran it; a thread starting to wait for a lock
+                # is only seen by asking PostgreSQL again.
+                self.changed.wait(timeout=0.005)
+
+    def wrapper(self, index: int):
+        first = True
+
+        def meet(execute, sql, params, many, context):
+            nonlocal first
+            if not (first and self.meets_at(sql)):
+                return execute(sql, params, many, context)
+            first = False
+            self.backends[index] = context["connection"].connection.info.backend_pid
+            self.arrived.wait(timeout=TIMEOUT)
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                self._wait_for_the_others(index)
+
+        return meet
+
+
+def _race(calls, *, meet_at: Callable[[str], bool]):
+    """Run the callables at once, each in its own thread and connection, meeting at the
+    statement `meet_at` recognises; every thread must reach it."""
+    rendezvous = Rendezvous(len(calls), meet_at)
     results: list = [None] * len(calls)
+    errors: list[BaseException] = []
 
     def run(index, call):
         try:
-            with _slowed():
-                barrier.wait()
+            with connection.execute_wrapper(rendezvous.wrapper(index)):
                 results[index] = call()
+        except BaseException as exc:  # re-raised in the test's thread
+            errors.append(exc)
         finally:
             connections.close_all()
 
@@ -50,7 +112,11 @@ def _race(calls):
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=30)
+        thread.join(timeout=2 * TIMEOUT)
+    rendezvous.close()
+    if errors:
+        raise errors[0]
+    assert len(rendezvous.done) == len(calls), "a thread never reached the statement"
     return results
 
 
@@ -69,7 +135,10 @@ def test_two_drivers_accepting_at_once_one_wins_every_time():
     apis = [_token_client(d.user) for d in drivers]
     for _ in range(5):
         booking = BookingFactory(user=client)
-        responses = _race([lambda api=api, pk=booking.pk: api.post(f"/api/bookings/{pk}/accept/") for api in apis])
+        responses = _race(
+            [lambda api=api, pk=booking.pk: api.post(f"/api/bookings/{pk}/accept/") for api in apis],
+            meet_at=reads("bookings_booking"),
+        )
         statuses = sorted(r.status_code for r in responses)
         assert statuses == [200, 409], [r.content for r in responses]
         loser = next(r for r in responses if r.status_code == 409)
@@ -84,7 +153,10 @@ def test_same_payment_confirmed_twice_at_once_completes_once():
     admin = User.objects.create_user(email="a@example.com", password="x", role=Role.ADMIN)
     payment = PaymentFactory()
     apis = [_token_client(admin), _token_client(admin)]
-    responses = _race([lambda api=api: api.post(f"/api/payments/{payment.pk}/confirm/") for api in apis])
+    responses = _race(
+        [lambda api=api: api.post(f"/api/payments/{payment.pk}/confirm/") for api in apis],
+        meet_at=reads("payments_payment"),
+    )
     assert sorted(r.status_code for r in responses) == [200, 409]
     assert Payment.objects.get(pk=payment.pk).status == "completed"
 
@@ -95,7 +167,11 @@ def test_two_pending_payments_of_one_booking_confirmed_at_once_only_one_complete
     payments = [PaymentFactory(booking=booking), PaymentFactory(booking=booking)]
     apis = [_token_client(admin), _token_client(admin)]
     responses = _race(
-        [lambda api=api, p=p: api.post(f"/api/payments/{p.pk}/confirm/") for api, p in zip(apis, payments, strict=True)]
+        [
+            lambda api=api, p=p: api.post(f"/api/payments/{p.pk}/confirm/")
+            for api, p in zip(apis, payments, strict=True)
+        ],
+        meet_at=reads("payments_payment"),
     )
     assert sorted(r.status_code for r in responses) == [200, 409]
     assert next(r for r in responses if r.status_code == 409).json()["code"] == "already_paid"
@@ -108,7 +184,11 @@ def test_concurrent_retries_with_one_idempotency_key_create_one_payment():
     apis = [_token_client(client) for _ in range(3)]
     body = {"booking": booking.pk, "method": "card"}
     responses = _race(
-        [lambda api=api: api.post("/api/payments/", body, format="json", HTTP_IDEMPOTENCY_KEY="race-1") for api in apis]
+        [
+            lambda api=api: api.post("/api/payments/", body, format="json", HTTP_IDEMPOTENCY_KEY="race-1")
+            for api in apis
+        ],
+        meet_at=inserts("wemoov_idempotencyrecord"),
     )
     statuses = sorted(r.status_code for r in responses)
     assert statuses.count(201) >= 1
@@ -131,7 +211,8 @@ def test_concurrent_ratings_update_the_driver_mean_atomically():
         [
             lambda api=api, b=b, r=r: api.post(f"/api/bookings/{b.pk}/rate/", {"rating": r}, format="json")
             for api, b, r in zip(apis, bookings, ratings, strict=True)
-        ]
+        ],
+        meet_at=reads("fleet_driver"),
     )
     assert [r.status_code for r in responses] == [200] * 4
     driver.refresh_from_db()
