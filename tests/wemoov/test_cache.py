@@ -119,53 +119,87 @@ def test_cache_outage_computes_without_the_cache(caplog):
 
 
 # --- single flight under real threads -----------------------------------------------------
-def _stampede(n_threads: int) -> tuple[list[str], int]:
-    """n threads ask for the dashboard at once; returns their statuses and how many times
-    the aggregate query ran (counted on every thread's connection)."""
-    barrier = threading.Barrier(n_threads)
-    statuses: list[str] = []
-    ran = []
-    lock = threading.Lock()
+class _LockWatch:
+    """The real cache, reporting each caller that loses the race for a key's lock (its
+    `cache.add("lock:...")` answers False): it will serve the stale value or wait."""
 
-    def count_and_slow(execute, sql, params, many, context):
+    def __init__(self, real, on_lost):
+        self.real, self.on_lost = real, on_lost
+
+    def add(self, key, *args, **kwargs):
+        won = self.real.add(key, *args, **kwargs)
+        if not won and key.startswith("lock:"):
+            self.on_lost()
+        return won
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+def _stampede(n_threads: int, monkeypatch) -> tuple[list[str], int]:
+    """n threads ask for the dashboard at once; returns their statuses and how many times
+    the aggregate query ran (counted on every thread's connection).
+
+    No sleep decides the interleaving: the aggregate does not start until every other
+    thread has arrived, that is lost the key's lock (single flight) or started the
+    aggregate too (no single flight), so all of them ask while the value is being computed."""
+    start = threading.Barrier(n_threads)
+    arrived = threading.Condition()
+    counts = {"lost_lock": 0, "computing": 0}
+    statuses: list[str] = []
+    errors: list[BaseException] = []
+
+    def lost_lock():
+        with arrived:
+            counts["lost_lock"] += 1
+            arrived.notify_all()
+
+    def hold_the_aggregate(execute, sql, params, many, context):
         if "UNION ALL" in sql:
-            with lock:
-                ran.append(1)
-            time.sleep(0.3)  # a slow aggregate, so the others arrive while it runs
+            with arrived:
+                counts["computing"] += 1
+                arrived.notify_all()
+                everyone = arrived.wait_for(lambda: counts["lost_lock"] + counts["computing"] >= n_threads, timeout=10)
+            assert everyone, f"only {counts} of {n_threads} threads arrived"
         return execute(sql, params, many, context)
 
     def worker():
         try:
-            with connection.execute_wrapper(count_and_slow):
-                barrier.wait()
+            with connection.execute_wrapper(hold_the_aggregate):
+                start.wait(timeout=10)
                 status = dashboard_stats_cached().status
-            with lock:
+            with arrived:
                 statuses.append(status)
+        except BaseException as exc:  # re-raised in the test's thread
+            errors.append(exc)
         finally:
             connections.close_all()
 
+    monkeypatch.setattr(wcache, "cache", _LockWatch(cache, lost_lock))
     threads = [threading.Thread(target=worker) for _ in range(n_threads)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
-    return statuses, len(ran)
+    if errors:
+        raise errors[0]
+    return statuses, counts["computing"]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_cold_stampede_computes_once():
+def test_cold_stampede_computes_once(monkeypatch):
     BookingFactory.create_batch(3)
-    statuses, computed = _stampede(8)
+    statuses, computed = _stampede(8, monkeypatch)
     assert computed == 1
     assert sorted(statuses) == ["HIT"] * 7 + ["MISS"]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_expired_key_stampede_computes_once_and_serves_stale():
+def test_expired_key_stampede_computes_once_and_serves_stale(monkeypatch):
     BookingFactory.create_batch(3)
     dashboard_stats_cached()
     _expire(DASHBOARD, "all")
-    statuses, computed = _stampede(8)
+    statuses, computed = _stampede(8, monkeypatch)
     assert computed == 1
     assert sorted(statuses) == ["MISS"] + ["STALE"] * 7
 
