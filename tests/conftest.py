@@ -4,8 +4,10 @@ import shutil
 import tempfile
 
 import pytest
+from django.apps import apps
+from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, connections, transaction
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
@@ -50,6 +52,23 @@ def client_for(user) -> APIClient:
     _, token = AuthToken.objects.create(user=user)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return client
+
+
+def replicate() -> None:
+    """The replica catches up: what streaming replication does, at once. Its tables become
+    copies of the primary's (in this thread's view of the primary). Without a replica there is
+    nothing to catch up. PostgreSQL only: the copy runs as a replica would apply it, without
+    triggers or foreign-key checks (session_replication_role)."""
+    if "replica" not in settings.DATABASES:
+        return
+    replica = connections["replica"]
+    models = [m for m in apps.get_models(include_auto_created=True) if m._meta.managed and not m._meta.proxy]
+    with transaction.atomic(using="replica"), replica.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute("TRUNCATE " + ", ".join(replica.ops.quote_name(m._meta.db_table) for m in models))
+        for model in models:
+            model._base_manager.using("replica").bulk_create(model._base_manager.using("default").order_by())
+        cursor.execute("SET LOCAL session_replication_role = DEFAULT")
 
 
 @pytest.fixture

@@ -9,10 +9,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from demo.factories import PASSWORD, AdminFactory
-from tests.conftest import client_for
+from tests.conftest import client_for, replicate
 
-# Committed rows and every database: CI also runs this with a replica alias (a test mirror,
-# another connection), through which lists and statistics read.
+# Committed rows and every database: CI also runs this with a replica (another database),
+# through which lists and statistics read; `replicate()` is where it has caught up (nothing
+# without a replica).
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 
@@ -78,6 +79,7 @@ def test_full_ride_from_registration_to_confirmed_payment():
     assert Decimal(booking["distance_km"]) > 0
     assert Decimal(booking["price"]) == Decimal("500.00") + Decimal("150.00") * Decimal(booking["distance_km"])
 
+    replicate()
     pool = driver.get("/api/bookings/").json()["results"]
     assert [b["id"] for b in pool] == [booking["id"]]
 
@@ -105,6 +107,7 @@ def test_full_ride_from_registration_to_confirmed_payment():
     assert rated.json()["rating"] == 5
 
     # Read everything back.
+    replicate()
     mine = client.get("/api/users/me/").json()
     assert mine["stats"] == {"bookings": 1, "completed_bookings": 1, "total_spent": booking["price"]}
     driver_me = driver.get("/api/users/me/").json()
