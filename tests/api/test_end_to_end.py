@@ -76,8 +76,10 @@ def test_full_ride_from_registration_to_confirmed_payment():
     assert booking.status_code == 201, booking.content
     booking = booking.json()
     assert booking["status"] == "pending"
-    assert Decimal(booking["distance_km"]) > 0
-    assert Decimal(booking["price"]) == Decimal("500.00") + Decimal("150.00") * Decimal(booking["distance_km"])
+    # Plateau (5.32, -4.02) to Cocody (5.36, -3.98): 0.04 degree north and east at latitude 5.34,
+    # sqrt((0.04 * 111.195 * cos 5.34 deg)^2 + (0.04 * 111.195)^2) = 6.28 km; a ride is 500 + 150/km.
+    assert booking["distance_km"] == "6.28"
+    assert booking["price"] == "1442.00"
 
     replicate()
     pool = driver.get("/api/bookings/").json()["results"]
