@@ -2,7 +2,6 @@
 confirm, and read everything back, over HTTP with tokens."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
