@@ -20,16 +20,41 @@ from bookings.serializers import (
 from fleet.selectors import driver_for_user
 from users.models import Role
 from users.permissions import IsAdmin, IsClient, IsDriver
-from wemoov.schema import ERRORS_400, ERRORS_CONFLICT, ERRORS_LIST, ERRORS_OBJECT
+from wemoov.errors import AlreadyPaid, AlreadyTaken, DriverUnavailable, InvalidTransition, NoAvailableVehicle
+from wemoov.schema import (
+    BAD_CURSOR,
+    CSRF,
+    LOGIN,
+    NOT_VISIBLE,
+    ROLE,
+    TRANSITION_CONFLICT,
+    conflict,
+    forbidden,
+    invalid_body,
+    invalid_list_query,
+)
 from wemoov.viewsets import ReplicaListMixin
 
-ACTION_ERRORS = {**ERRORS_OBJECT, **ERRORS_CONFLICT}
+# Errors of every action on one booking: login, visibility (404) and, per action, 403 and 409.
+ACTION_ERRORS = {**LOGIN, **NOT_VISIBLE}
+DRIVER_ACTION_FORBIDDEN = forbidden(ROLE, "you have no driver profile", CSRF)
+OWN_DRIVER_ACTION_FORBIDDEN = forbidden(ROLE, "only the booking's driver may do this", CSRF)
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: BookingSerializer(many=True), **ERRORS_LIST}),
-    retrieve=extend_schema(responses={200: BookingSerializer, **ERRORS_OBJECT}),
-    create=extend_schema(request=BookingCreateSerializer, responses={201: BookingSerializer, **ERRORS_400}),
+    list=extend_schema(
+        responses={200: BookingSerializer(many=True), **invalid_list_query(BookingFilter), **LOGIN, **BAD_CURSOR}
+    ),
+    retrieve=extend_schema(responses={200: BookingSerializer, **LOGIN, **NOT_VISIBLE}),
+    create=extend_schema(
+        request=BookingCreateSerializer,
+        responses={
+            201: BookingSerializer,
+            **invalid_body(BookingCreateSerializer),
+            **LOGIN,
+            **forbidden(ROLE, CSRF),
+        },
+    ),
 )
 class BookingViewSet(
     ReplicaListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
@@ -74,13 +99,30 @@ class BookingViewSet(
         booking = services.booking_create(user=request.user, **serializer.validated_data)
         return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={200: BookingSerializer, **ACTION_ERRORS})
+    @extend_schema(
+        request=None,
+        responses={
+            200: BookingSerializer,
+            **ACTION_ERRORS,
+            **DRIVER_ACTION_FORBIDDEN,
+            **conflict("BookingAcceptConflict", InvalidTransition, AlreadyTaken, DriverUnavailable, NoAvailableVehicle),
+        },
+    )
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         booking = self.get_object()
         return self._respond(services.booking_accept(booking_id=booking.pk, driver=self._driver()))
 
-    @extend_schema(request=BookingAssignSerializer, responses={200: BookingSerializer, **ERRORS_400, **ACTION_ERRORS})
+    @extend_schema(
+        request=BookingAssignSerializer,
+        responses={
+            200: BookingSerializer,
+            **invalid_body(BookingAssignSerializer),
+            **ACTION_ERRORS,
+            **forbidden(ROLE, CSRF),
+            **conflict("BookingAssignConflict", InvalidTransition, NoAvailableVehicle),
+        },
+    )
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
         booking = self.get_object()
@@ -94,19 +136,34 @@ class BookingViewSet(
             raise exceptions.PermissionDenied("Only the booking's driver may do this.")
         return booking, driver
 
-    @extend_schema(request=None, responses={200: BookingSerializer, **ACTION_ERRORS})
+    @extend_schema(
+        request=None,
+        responses={200: BookingSerializer, **ACTION_ERRORS, **OWN_DRIVER_ACTION_FORBIDDEN, **TRANSITION_CONFLICT},
+    )
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
         booking, driver = self._own_driver_booking()
         return self._respond(services.booking_start(booking_id=booking.pk, driver=driver))
 
-    @extend_schema(request=None, responses={200: BookingSerializer, **ACTION_ERRORS})
+    @extend_schema(
+        request=None,
+        responses={200: BookingSerializer, **ACTION_ERRORS, **OWN_DRIVER_ACTION_FORBIDDEN, **TRANSITION_CONFLICT},
+    )
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         booking, driver = self._own_driver_booking()
         return self._respond(services.booking_complete(booking_id=booking.pk, driver=driver))
 
-    @extend_schema(request=BookingCancelSerializer, responses={200: BookingSerializer, **ERRORS_400, **ACTION_ERRORS})
+    @extend_schema(
+        request=BookingCancelSerializer,
+        responses={
+            200: BookingSerializer,
+            **invalid_body(BookingCancelSerializer),
+            **ACTION_ERRORS,
+            **forbidden("a driver may cancel only a booking they drive", CSRF),
+            **conflict("BookingCancelConflict", InvalidTransition, AlreadyPaid),
+        },
+    )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         booking = self.get_object()
@@ -118,7 +175,16 @@ class BookingViewSet(
         serializer.is_valid(raise_exception=True)
         return self._respond(services.booking_cancel(booking_id=booking.pk, **serializer.validated_data))
 
-    @extend_schema(request=BookingRateSerializer, responses={200: BookingSerializer, **ERRORS_400, **ACTION_ERRORS})
+    @extend_schema(
+        request=BookingRateSerializer,
+        responses={
+            200: BookingSerializer,
+            **invalid_body(BookingRateSerializer),
+            **ACTION_ERRORS,
+            **forbidden(ROLE, CSRF),
+            **TRANSITION_CONFLICT,
+        },
+    )
     @action(detail=True, methods=["post"])
     def rate(self, request, pk=None):
         booking = self.get_object()

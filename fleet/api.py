@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.db.models import DecimalField, Value
 from django.db.models.functions import Coalesce
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,7 +17,17 @@ from fleet.serializers import DriverAvailabilitySerializer, DriverSerializer, Ve
 from fleet.services import driver_set_availability, vehicle_create, vehicle_delete, vehicle_update
 from users.permissions import IsAdmin, IsAdminOrDriver, IsDriver
 from wemoov.pagination import CreatedAtCursorPagination
-from wemoov.schema import ERRORS_400, ERRORS_LIST, ERRORS_OBJECT
+from wemoov.schema import (
+    BAD_CURSOR,
+    CSRF,
+    LOGIN,
+    NOT_VISIBLE,
+    ROLE,
+    NotFound,
+    forbidden,
+    invalid_body,
+    invalid_list_query,
+)
 from wemoov.viewsets import ReplicaListMixin
 
 
@@ -42,9 +52,15 @@ class DriverPagination(CreatedAtCursorPagination):
 @extend_schema_view(
     list=extend_schema(
         parameters=[OpenApiParameter("ordering", OpenApiTypes.STR, enum=list(DriverPagination.orderings))],
-        responses={200: DriverSerializer(many=True), **ERRORS_LIST},
+        responses={
+            200: DriverSerializer(many=True),
+            **invalid_list_query(DriverFilter, "ordering"),
+            **LOGIN,
+            **forbidden(ROLE),
+            **BAD_CURSOR,
+        },
     ),
-    retrieve=extend_schema(responses={200: DriverSerializer, **ERRORS_OBJECT}),
+    retrieve=extend_schema(responses={200: DriverSerializer, **LOGIN, **forbidden(ROLE), **NOT_VISIBLE}),
 )
 class DriverViewSet(ReplicaListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsAdmin]
@@ -60,6 +76,9 @@ class DriverViewSet(ReplicaListMixin, mixins.ListModelMixin, mixins.RetrieveMode
         )
 
 
+NO_DRIVER_PROFILE = {404: OpenApiResponse(NotFound, description="You have no driver profile.")}
+
+
 class DriverMeView(APIView):
     """A driver's own profile; `is_available` is the only writable field."""
 
@@ -71,11 +90,20 @@ class DriverMeView(APIView):
             raise exceptions.NotFound("You have no driver profile.")
         return driver
 
-    @extend_schema(responses={200: DriverSerializer, **ERRORS_OBJECT})
+    @extend_schema(responses={200: DriverSerializer, **LOGIN, **forbidden(ROLE), **NO_DRIVER_PROFILE})
     def get(self, request):
         return Response(DriverSerializer(self._driver(request)).data)
 
-    @extend_schema(request=DriverAvailabilitySerializer, responses={200: DriverSerializer, **ERRORS_400})
+    @extend_schema(
+        request=DriverAvailabilitySerializer,
+        responses={
+            200: DriverSerializer,
+            **invalid_body(DriverAvailabilitySerializer),
+            **LOGIN,
+            **forbidden(ROLE, CSRF),
+            **NO_DRIVER_PROFILE,
+        },
+    )
     def patch(self, request):
         driver = self._driver(request)
         serializer = DriverAvailabilitySerializer(data=request.data)
@@ -85,11 +113,29 @@ class DriverMeView(APIView):
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: VehicleSerializer(many=True), **ERRORS_LIST}),
-    retrieve=extend_schema(responses={200: VehicleSerializer, **ERRORS_OBJECT}),
-    create=extend_schema(responses={201: VehicleSerializer, **ERRORS_400}),
-    partial_update=extend_schema(responses={200: VehicleSerializer, **ERRORS_400, **ERRORS_OBJECT}),
-    destroy=extend_schema(responses={204: None, **ERRORS_OBJECT}),
+    list=extend_schema(
+        responses={
+            200: VehicleSerializer(many=True),
+            **invalid_list_query(VehicleFilter),
+            **LOGIN,
+            **forbidden(ROLE),
+            **BAD_CURSOR,
+        }
+    ),
+    retrieve=extend_schema(responses={200: VehicleSerializer, **LOGIN, **forbidden(ROLE), **NOT_VISIBLE}),
+    create=extend_schema(
+        responses={201: VehicleSerializer, **invalid_body(VehicleSerializer), **LOGIN, **forbidden(ROLE, CSRF)}
+    ),
+    partial_update=extend_schema(
+        responses={
+            200: VehicleSerializer,
+            **invalid_body(VehicleSerializer),
+            **LOGIN,
+            **forbidden(ROLE, CSRF),
+            **NOT_VISIBLE,
+        }
+    ),
+    destroy=extend_schema(responses={204: None, **LOGIN, **forbidden(ROLE, CSRF), **NOT_VISIBLE}),
 )
 class VehicleViewSet(ReplicaListMixin, viewsets.ModelViewSet):
     """Admins manage every vehicle; drivers read their own; clients may not use it."""

@@ -5,6 +5,7 @@ from rest_framework import serializers
 from fleet.models import Driver, Vehicle, VehicleType
 from users.models import User
 from wemoov.fields import StrictBooleanField, StrictIntegerField, StrictModelSerializer
+from wemoov.schema import RequiredOnPatch
 
 
 class DriverUserSerializer(serializers.ModelSerializer):
@@ -23,7 +24,7 @@ class DriverSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DriverAvailabilitySerializer(serializers.Serializer):
+class DriverAvailabilitySerializer(RequiredOnPatch, serializers.Serializer):
     is_available = StrictBooleanField()
 
 

@@ -13,11 +13,25 @@ from payments.models import Payment
 from payments.selectors import payment_list_for
 from payments.serializers import PaymentCreateSerializer, PaymentSerializer
 from users.permissions import IsAdmin, IsClient
+from wemoov.errors import AlreadyPaid, BookingCancelled, InvalidTransition, RequestInProgress
 from wemoov.idempotency import idempotent
-from wemoov.schema import ERRORS_400, ERRORS_CONFLICT, ERRORS_LIST, ERRORS_OBJECT, error_response
+from wemoov.schema import (
+    BAD_CURSOR,
+    CSRF,
+    IDEMPOTENCY_KEY_REUSED,
+    LOGIN,
+    NOT_VISIBLE,
+    ROLE,
+    TRANSITION_CONFLICT,
+    conflict,
+    forbidden,
+    invalid_body,
+    invalid_list_query,
+)
 from wemoov.viewsets import ReplicaListMixin
 
-ACTION_ERRORS = {**ERRORS_OBJECT, **ERRORS_CONFLICT}
+# Errors of every staff action on one payment; each adds its 409.
+ACTION_ERRORS = {**LOGIN, **forbidden(ROLE, CSRF), **NOT_VISIBLE}
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
@@ -27,16 +41,20 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: PaymentSerializer(many=True), **ERRORS_LIST}),
-    retrieve=extend_schema(responses={200: PaymentSerializer, **ERRORS_OBJECT}),
+    list=extend_schema(
+        responses={200: PaymentSerializer(many=True), **invalid_list_query(PaymentFilter), **LOGIN, **BAD_CURSOR}
+    ),
+    retrieve=extend_schema(responses={200: PaymentSerializer, **LOGIN, **NOT_VISIBLE}),
     create=extend_schema(
         request=PaymentCreateSerializer,
         parameters=[IDEMPOTENCY_KEY],
         responses={
             201: PaymentSerializer,
-            **ERRORS_400,
-            **ERRORS_CONFLICT,
-            422: error_response("The Idempotency-Key was already used with another request body."),
+            **invalid_body(PaymentCreateSerializer, IDEMPOTENCY_KEY.name),
+            **LOGIN,
+            **forbidden(ROLE, CSRF),
+            **conflict("PaymentCreateConflict", BookingCancelled, AlreadyPaid, RequestInProgress),
+            **IDEMPOTENCY_KEY_REUSED,
         },
     ),
 )
@@ -73,17 +91,24 @@ class PaymentViewSet(
         payment = self.get_object()
         return Response(PaymentSerializer(service(payment_id=payment.pk)).data)
 
-    @extend_schema(request=None, responses={200: PaymentSerializer, **ACTION_ERRORS})
+    @extend_schema(
+        request=None,
+        responses={
+            200: PaymentSerializer,
+            **ACTION_ERRORS,
+            **conflict("PaymentConfirmConflict", InvalidTransition, AlreadyPaid, BookingCancelled),
+        },
+    )
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
         return self._transition(services.payment_confirm)
 
-    @extend_schema(request=None, responses={200: PaymentSerializer, **ACTION_ERRORS})
+    @extend_schema(request=None, responses={200: PaymentSerializer, **ACTION_ERRORS, **TRANSITION_CONFLICT})
     @action(detail=True, methods=["post"])
     def fail(self, request, pk=None):
         return self._transition(services.payment_fail)
 
-    @extend_schema(request=None, responses={200: PaymentSerializer, **ACTION_ERRORS})
+    @extend_schema(request=None, responses={200: PaymentSerializer, **ACTION_ERRORS, **TRANSITION_CONFLICT})
     @action(detail=True, methods=["post"])
     def refund(self, request, pk=None):
         return self._transition(services.payment_refund)

@@ -16,7 +16,7 @@ from stats.serializers import DashboardSerializer, RevenueQuerySerializer, Reven
 from stats.services import stats_cache_clear
 from users.permissions import IsAdmin
 from wemoov.cache import CacheResult
-from wemoov.schema import ERRORS_400, ERRORS_AUTH
+from wemoov.schema import CSRF, LOGIN, ROLE, forbidden, invalid_query
 
 # Serialising and rendering the dashboard costs more than finding it in the cache: keep the
 # JSON of the last few computations (keyed by when they were computed), so a hit only sends
@@ -54,7 +54,8 @@ class DashboardView(APIView):
     @extend_schema(
         responses={
             200: OpenApiResponse(DashboardSerializer, description="X-Cache header: HIT, MISS or STALE."),
-            **ERRORS_AUTH,
+            **LOGIN,
+            **forbidden(ROLE),
         }
     )
     def get(self, request):
@@ -70,7 +71,9 @@ class RevenueView(APIView):
         parameters=[OpenApiParameter("period", OpenApiTypes.STR, enum=list(PERIODS), default="month")],
         responses={
             200: OpenApiResponse(RevenueSerializer, description="X-Cache header: HIT, MISS or STALE."),
-            **ERRORS_400,
+            **invalid_query("RevenueQuery", "period"),
+            **LOGIN,
+            **forbidden(ROLE),
         },
     )
     def get(self, request):
@@ -84,7 +87,7 @@ class RefreshView(APIView):
 
     permission_classes = [IsAdmin]
 
-    @extend_schema(request=None, responses={204: None, **ERRORS_AUTH})
+    @extend_schema(request=None, responses={204: None, **LOGIN, **forbidden(ROLE, CSRF)})
     def post(self, request):
         stats_cache_clear()
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -27,7 +27,17 @@ from users.serializers import (
     UserSerializer,
 )
 from users.services import user_logout, user_update
-from wemoov.schema import ERRORS_400, ERRORS_AUTH, ERRORS_LIST, ERRORS_OBJECT
+from wemoov.schema import (
+    BAD_CURSOR,
+    CSRF,
+    LOGIN,
+    NOT_VISIBLE,
+    ROLE,
+    THROTTLED,
+    forbidden,
+    invalid_body,
+    invalid_list_query,
+)
 from wemoov.throttling import ScopedRateThrottle
 from wemoov.viewsets import ReplicaListMixin
 
@@ -40,7 +50,10 @@ class RegisterView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 
-    @extend_schema(request=RegisterSerializer, responses={201: UserSerializer, **ERRORS_400})
+    @extend_schema(
+        request=RegisterSerializer,
+        responses={201: UserSerializer, **invalid_body(RegisterSerializer), **THROTTLED},
+    )
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -56,7 +69,10 @@ class LoginView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 
-    @extend_schema(request=LoginSerializer, responses={200: TokenSerializer, **ERRORS_400})
+    @extend_schema(
+        request=LoginSerializer,
+        responses={200: TokenSerializer, **invalid_body(LoginSerializer), **THROTTLED},
+    )
     def post(self, request):
         serializer = LoginSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
@@ -71,7 +87,7 @@ class LogoutView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={204: None, **ERRORS_AUTH})
+    @extend_schema(request=None, responses={204: None, **LOGIN, **forbidden(CSRF)})
     def post(self, request):
         if isinstance(request.auth, AuthToken):
             user_logout(token=request.auth)
@@ -79,8 +95,16 @@ class LogoutView(APIView):
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: UserSerializer(many=True), **ERRORS_LIST}),
-    retrieve=extend_schema(responses={200: UserSerializer, **ERRORS_OBJECT}),
+    list=extend_schema(
+        responses={
+            200: UserSerializer(many=True),
+            **invalid_list_query(UserFilter),
+            **LOGIN,
+            **forbidden(ROLE),
+            **BAD_CURSOR,
+        }
+    ),
+    retrieve=extend_schema(responses={200: UserSerializer, **LOGIN, **forbidden(ROLE), **NOT_VISIBLE}),
 )
 class UserViewSet(
     ReplicaListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
@@ -93,7 +117,16 @@ class UserViewSet(
     queryset = User.objects.all()
     http_method_names = ["get", "patch", "head", "options"]
 
-    @extend_schema(request=AdminUserUpdateSerializer, responses={200: UserSerializer, **ERRORS_400, **ERRORS_OBJECT})
+    @extend_schema(
+        request=AdminUserUpdateSerializer,
+        responses={
+            200: UserSerializer,
+            **invalid_body(AdminUserUpdateSerializer),
+            **LOGIN,
+            **forbidden(ROLE, CSRF),
+            **NOT_VISIBLE,
+        },
+    )
     def partial_update(self, request, *args, **kwargs):
         user = self.get_object()
         serializer = AdminUserUpdateSerializer(data=request.data)
@@ -112,11 +145,14 @@ class MeView(APIView):
         user.stats = user_stats_cached(user).value
         return MeSerializer(user).data
 
-    @extend_schema(responses={200: MeSerializer, **ERRORS_AUTH})
+    @extend_schema(responses={200: MeSerializer, **LOGIN})
     def get(self, request):
         return Response(self._payload(request.user))
 
-    @extend_schema(request=MeUpdateSerializer, responses={200: MeSerializer, **ERRORS_400})
+    @extend_schema(
+        request=MeUpdateSerializer,
+        responses={200: MeSerializer, **invalid_body(MeUpdateSerializer), **LOGIN, **forbidden(CSRF)},
+    )
     def patch(self, request):
         serializer = MeUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -19,3 +19,9 @@ class CreatedAtCursorPagination(CursorPagination):
         if not raw.isdigit() or int(raw) < 1:
             raise exceptions.ValidationError({self.page_size_query_param: ["Must be a positive integer."]})
         return min(int(raw), self.max_page_size)
+
+    def get_paginated_response_schema(self, schema):
+        """Schema hint: `next` and `previous` are always present (null at either end)."""
+        response = super().get_paginated_response_schema(schema)
+        response["required"] = ["next", "previous", "results"]
+        return response

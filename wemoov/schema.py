@@ -1,43 +1,120 @@
-"""OpenAPI building blocks: the error bodies every endpoint can give."""
+"""OpenAPI building blocks: the error bodies each endpoint can give, precise enough for the
+generated TypeScript client (clients/typescript) to check them at compile time.
 
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+An error body is `{"detail": str, "code": <an enum of the codes that status carries>}`, except a
+400 from validation: `{"<field>": ["message", ...]}` with only the request's own field names.
+Each endpoint's 409 lists the codes that endpoint can give. After a change here or in a
+serializer, regenerate docs/openapi.json and the client's types: `make schema`.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, inline_serializer
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
-ErrorSerializer = inline_serializer(
-    name="Error",
-    fields={"detail": serializers.CharField(), "code": serializers.CharField()},
-)
-# A 400 is either field errors ({"<field>": ["message", ...]}, "non_field_errors" included)
-# or, for a body that is not JSON at all, {"detail", "code"}.
-BAD_REQUEST_SCHEMA = {
-    "oneOf": [
-        {"$ref": "#/components/schemas/Error"},
-        {
-            "type": "object",
-            "description": 'Field errors: {"<field>": ["message", ...]}',
-            "additionalProperties": {"type": "array", "items": {"type": "string"}},
-        },
-    ]
+from wemoov.errors import Conflict, InvalidTransition
+
+
+def _error(name: str, codes: list[str] | list[tuple[str, str]]) -> serializers.Serializer:
+    return inline_serializer(
+        name=name, fields={"detail": serializers.CharField(), "code": serializers.ChoiceField(choices=codes)}
+    )
+
+
+NotAuthenticated = _error("NotAuthenticated", ["not_authenticated", "authentication_failed"])
+PermissionDenied = _error("PermissionDenied", ["permission_denied"])
+NotFound = _error("NotFound", ["not_found"])
+Throttled = _error("Throttled", ["throttled"])
+ParseError = _error("ParseError", ["parse_error"])
+IdempotencyKeyReused = _error("IdempotencyKeyReused", ["unprocessable_entity"])
+
+THROTTLED = {429: OpenApiResponse(Throttled, description="Too many requests; see Retry-After.")}
+# Every endpoint behind a login: no valid token (or session), or too many requests.
+LOGIN = {401: OpenApiResponse(NotAuthenticated, description="Not authenticated."), **THROTTLED}
+NOT_VISIBLE = {404: OpenApiResponse(NotFound, description="Not found (or not visible to you).")}
+# A cursor can be stale or forged.
+BAD_CURSOR = {404: OpenApiResponse(NotFound, description="Invalid cursor.")}
+IDEMPOTENCY_KEY_REUSED = {
+    422: OpenApiResponse(IdempotencyKeyReused, description="The Idempotency-Key was already used with another body.")
 }
 
+ROLE = "your role may not use this endpoint"
+# SessionAuthentication (the browsable API) checks CSRF on unsafe methods; tokens never do.
+CSRF = "with session authentication, the CSRF check failed"
 
-def error_response(description: str, serializer=ErrorSerializer) -> OpenApiResponse:
-    return OpenApiResponse(response=serializer, description=description)
+
+def forbidden(*reasons: str) -> dict:
+    description = "; or ".join(reasons)
+    return {403: OpenApiResponse(PermissionDenied, description=f"{description[:1].upper()}{description[1:]}.")}
 
 
-ERRORS_AUTH = {
-    401: error_response("Not authenticated."),
-    403: error_response("Your role may not use this endpoint."),
-    429: error_response("Too many requests; see Retry-After."),
-}
-ERRORS_400 = {400: error_response("Invalid input.", BAD_REQUEST_SCHEMA), **ERRORS_AUTH}
-ERRORS_OBJECT = {404: error_response("Not found (or not visible to you)."), **ERRORS_AUTH}
-ERRORS_CONFLICT = {
-    409: error_response(
-        "The object's state forbids the action. code is one of invalid_transition, already_taken, "
-        "already_paid, booking_cancelled, driver_unavailable, no_available_vehicle, request_in_progress."
-    ),
-}
+def conflict(name: str, *refusals: type[Conflict]) -> dict:
+    """A 409 whose `code` is one of these domain errors' codes (each set is its own component)."""
+    codes = [(refusal.code, refusal.default_message) for refusal in refusals]
+    description = f"The object's state forbids the action: {', '.join(code for code, _ in codes)}."
+    return {409: OpenApiResponse(_error(name, codes), description=description)}
 
-# Lists: filters and page_size can be invalid (400), a cursor can be stale or forged (404).
-ERRORS_LIST = {**ERRORS_400, 404: error_response("Invalid cursor.")}
+
+TRANSITION_CONFLICT = conflict("TransitionConflict", InvalidTransition)
+
+
+class FieldErrors(serializers.Serializer):
+    """Validation errors: a list of messages for each field that failed, and no other key."""
+
+
+class FieldErrorsExtension(OpenApiSerializerExtension):
+    target_class = FieldErrors
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        return {**schema, "additionalProperties": False, "minProperties": 1}
+
+
+def _field_errors(name: str, fields: list[str]) -> type[FieldErrors]:
+    messages = {field: serializers.ListField(child=serializers.CharField(), required=False) for field in fields}
+    return type(name, (FieldErrors,), messages)
+
+
+def invalid_body(serializer_class: type[serializers.Serializer], *extra: str) -> dict:
+    """400 for a JSON body: field errors of the serializer's writable fields (and `extra` keys,
+    such as a header's), or a body that is not JSON at all."""
+    base = serializer_class.__name__.removesuffix("Serializer")
+    writable = [name for name, field in serializer_class().fields.items() if not field.read_only]
+    errors = _field_errors(f"{base}FieldErrors", [*writable, api_settings.NON_FIELD_ERRORS_KEY, *extra])
+    either = PolymorphicProxySerializer(
+        component_name=f"{base}BadRequest", serializers=[errors, ParseError], resource_type_field_name=None, many=False
+    )
+    return {400: OpenApiResponse(either, description="Invalid input: field errors, or a body that is not JSON.")}
+
+
+def invalid_query(name: str, *parameters: str, filterset_class=None) -> dict:
+    """400 for query parameters: the filterset's, `page_size` for lists, and `parameters`."""
+    fields = [*(filterset_class.base_filters if filterset_class else []), *parameters]
+    return {400: OpenApiResponse(_field_errors(f"{name}FieldErrors", fields), description="Invalid query parameters.")}
+
+
+def invalid_list_query(filterset_class, *parameters: str) -> dict:
+    name = filterset_class.__name__.removesuffix("Filter") + "List"
+    return invalid_query(name, "page_size", *parameters, filterset_class=filterset_class)
+
+
+# Mixin for a serializer that a PATCH view validates whole: its required fields stay required
+# in the schema (drf-spectacular makes every field of a PATCH body optional). A comment, not a
+# docstring: drf-spectacular would show an inherited docstring as the body's description.
+class RequiredOnPatch:
+    pass
+
+
+class RequiredOnPatchExtension(OpenApiSerializerExtension):
+    target_class = RequiredOnPatch
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        whole = copy.copy(self.target)
+        whole.partial = False
+        return auto_schema._map_serializer(whole, direction, bypass_extensions=True)
