@@ -5,8 +5,17 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# The TypeScript client (clients/typescript). Its tests need Node.js 20+: `make test` runs them
+# when it is here and says why it skipped them otherwise (CLIENT_TESTS=auto); CI makes them
+# required (CLIENT_TESTS=required); CLIENT_TESTS=skip leaves them out.
+CLIENT       := clients/typescript
+CLIENT_DEPS  := $(CLIENT)/node_modules/.installed
+CLIENT_TESTS ?= auto
+NODE_MAJOR   := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
+NODE_OK      := $(shell [ "$(NODE_MAJOR)" -ge 20 ] 2>/dev/null && command -v npm >/dev/null && echo yes)
 
-.PHONY: run test lint fmt bench soak browser wrk migrate clean venv
+.PHONY: run test lint fmt bench soak browser wrk migrate clean venv schema client-test \
+	client-test-auto client-test-required client-test-skip
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +44,41 @@ browser:
 
 test: $(STAMP) browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+	@$(MAKE) --no-print-directory client-test-$(CLIENT_TESTS)
+
+# The client's packages, exactly as package-lock.json pins them, from the npm registry.
+$(CLIENT_DEPS): $(CLIENT)/package.json $(CLIENT)/package-lock.json
+	cd $(CLIENT) && npm ci --no-audit --no-fund
+	@touch $@
+
+# docs/openapi.json and the client's types, regenerated from the code: commit both.
+schema: $(STAMP) $(CLIENT_DEPS)
+	cd $(CLIENT) && WEMOOV_PYTHON=$(CURDIR)/$(PY) node scripts/schema.mjs write
+
+# Schema drift and untyped bodies, the type tests, and the story test against gunicorn
+# on PostgreSQL with Redis (see clients/typescript/test/server.ts for its settings).
+client-test: $(STAMP) $(CLIENT_DEPS)
+	cd $(CLIENT) && WEMOOV_PYTHON=$(CURDIR)/$(PY) node scripts/schema.mjs check
+	cd $(CLIENT) && WEMOOV_PYTHON=$(CURDIR)/$(PY) npm test
+
+client-test-auto:
+ifeq ($(NODE_OK),yes)
+	@$(MAKE) --no-print-directory client-test
+else
+	@echo "SKIPPED the TypeScript client's tests ($(CLIENT)): they need Node.js 20+ with npm," \
+		"and this machine has $(if $(NODE_MAJOR),Node.js $(NODE_MAJOR),no node on the PATH)."
+endif
+
+client-test-required:
+ifeq ($(NODE_OK),yes)
+	@STORY_REQUIRED=1 $(MAKE) --no-print-directory client-test
+else
+	@echo "FATAL: the TypeScript client's tests need Node.js 20+ with npm;" \
+		"this machine has $(if $(NODE_MAJOR),Node.js $(NODE_MAJOR),no node on the PATH)." >&2; exit 1
+endif
+
+client-test-skip:
+	@echo "SKIPPED the TypeScript client's tests: CLIENT_TESTS=skip"
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
@@ -60,4 +104,5 @@ soak: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) -m bench.reliability $(SOAK_ARGS)
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .ruff_cache \
+		$(CLIENT)/node_modules $(CLIENT)/dist $(CLIENT)/.build
