@@ -82,10 +82,11 @@ function run(command, args, options) {
 
 /** Write the OpenAPI document of the code in `root` to `jsonOut`, and its types to `tsOut`. */
 function generate(root, jsonOut, tsOut) {
-  // DEBUG=1 only so that settings need no SECRET_KEY: the document does not depend on it.
+  // The product settings, whatever the shell says; DEBUG=1 only so that they need no
+  // SECRET_KEY (the document depends on neither).
   run(pythonFor(root), ["manage.py", "spectacular", "--format", "openapi-json", "--file", jsonOut], {
     cwd: root,
-    env: { ...process.env, DEBUG: "1" },
+    env: { ...process.env, DJANGO_SETTINGS_MODULE: "wemoov.settings", DEBUG: "1" },
   });
   const cli = join(PACKAGE, "node_modules/openapi-typescript/bin/cli.js");
   if (!existsSync(cli)) fail(`openapi-typescript is not installed: run \`npm ci\` in ${PACKAGE}`);

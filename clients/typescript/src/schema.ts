@@ -565,10 +565,10 @@ export interface components {
             code: components["schemas"]["BookingAcceptConflictCodeEnum"];
         };
         /**
-         * @description * `invalid_transition` - invalid_transition
-         *     * `already_taken` - already_taken
-         *     * `driver_unavailable` - driver_unavailable
-         *     * `no_available_vehicle` - no_available_vehicle
+         * @description * `invalid_transition` - This action is not allowed in the object's current status.
+         *     * `already_taken` - This booking has already been taken by another driver.
+         *     * `driver_unavailable` - The driver is not available.
+         *     * `no_available_vehicle` - The driver has no available vehicle.
          * @enum {string}
          */
         BookingAcceptConflictCodeEnum: "invalid_transition" | "already_taken" | "driver_unavailable" | "no_available_vehicle";
@@ -578,8 +578,8 @@ export interface components {
             code: components["schemas"]["BookingAssignConflictCodeEnum"];
         };
         /**
-         * @description * `invalid_transition` - invalid_transition
-         *     * `no_available_vehicle` - no_available_vehicle
+         * @description * `invalid_transition` - This action is not allowed in the object's current status.
+         *     * `no_available_vehicle` - The driver has no available vehicle.
          * @enum {string}
          */
         BookingAssignConflictCodeEnum: "invalid_transition" | "no_available_vehicle";
@@ -599,8 +599,8 @@ export interface components {
             code: components["schemas"]["BookingCancelConflictCodeEnum"];
         };
         /**
-         * @description * `invalid_transition` - invalid_transition
-         *     * `already_paid` - already_paid
+         * @description * `invalid_transition` - This action is not allowed in the object's current status.
+         *     * `already_paid` - This booking already has a completed payment.
          * @enum {string}
          */
         BookingCancelConflictCodeEnum: "invalid_transition" | "already_paid";
@@ -940,9 +940,9 @@ export interface components {
             code: components["schemas"]["PaymentConfirmConflictCodeEnum"];
         };
         /**
-         * @description * `invalid_transition` - invalid_transition
-         *     * `already_paid` - already_paid
-         *     * `booking_cancelled` - booking_cancelled
+         * @description * `invalid_transition` - This action is not allowed in the object's current status.
+         *     * `already_paid` - This booking already has a completed payment.
+         *     * `booking_cancelled` - This booking has been cancelled.
          * @enum {string}
          */
         PaymentConfirmConflictCodeEnum: "invalid_transition" | "already_paid" | "booking_cancelled";
@@ -952,9 +952,9 @@ export interface components {
             code: components["schemas"]["PaymentCreateConflictCodeEnum"];
         };
         /**
-         * @description * `booking_cancelled` - booking_cancelled
-         *     * `already_paid` - already_paid
-         *     * `request_in_progress` - request_in_progress
+         * @description * `booking_cancelled` - This booking has been cancelled.
+         *     * `already_paid` - This booking already has a completed payment.
+         *     * `request_in_progress` - A request with this Idempotency-Key is still being processed.
          * @enum {string}
          */
         PaymentCreateConflictCodeEnum: "booking_cancelled" | "already_paid" | "request_in_progress";
@@ -1109,7 +1109,7 @@ export interface components {
             code: components["schemas"]["TransitionConflictCodeEnum"];
         };
         /**
-         * @description * `invalid_transition` - invalid_transition
+         * @description * `invalid_transition` - This action is not allowed in the object's current status.
          * @enum {string}
          */
         TransitionConflictCodeEnum: "invalid_transition";

@@ -91,6 +91,7 @@ export async function startBackend(): Promise<Backend | { skip: string }> {
   const cache = cacheUrl();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    DJANGO_SETTINGS_MODULE: "wemoov.settings",
     DATABASE_URL: database.toString(),
     CACHE_URL: cache,
     CACHE_KEY_PREFIX: `tsclient-${process.pid}-${Date.now()}`,
@@ -102,7 +103,7 @@ export async function startBackend(): Promise<Backend | { skip: string }> {
     DJANGO_SUPERUSER_EMAIL: ADMIN.email,
     DJANGO_SUPERUSER_PASSWORD: ADMIN.password,
   };
-  for (const inherited of ["DATABASE_REPLICA_URL", "PROMETHEUS_MULTIPROC_DIR", "REDIS_URL", "WEMOOV_TESTING"]) {
+  for (const inherited of ["DATABASE_REPLICA_URL", "PROMETHEUS_MULTIPROC_DIR", "REDIS_URL"]) {
     delete env[inherited];
   }
 
