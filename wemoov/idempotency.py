@@ -37,6 +37,12 @@ MAX_KEY_LENGTH = 255
 ABANDONED_AFTER = timedelta(minutes=5)
 
 
+def _printable_ascii(key: str) -> bool:
+    """The draft makes the key a structured-field String: printable ASCII. Anything else
+    (a NUL byte PostgreSQL cannot store, Latin-1 that WSGI decoded from UTF-8) is refused."""
+    return all(" " <= char <= "~" for char in key)
+
+
 def fingerprint(method: str, path: str, data) -> str:
     body = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(f"{method}\n{path}\n{body}".encode()).hexdigest()
@@ -89,8 +95,10 @@ def idempotent(view_method):
         if key is None:
             return view_method(view, request, *args, **kwargs)
         key = key.strip()
-        if not key or len(key) > MAX_KEY_LENGTH:
-            raise exceptions.ValidationError({HEADER: [f"Must be between 1 and {MAX_KEY_LENGTH} characters."]})
+        if not key or len(key) > MAX_KEY_LENGTH or not _printable_ascii(key):
+            raise exceptions.ValidationError(
+                {HEADER: [f"Must be between 1 and {MAX_KEY_LENGTH} printable ASCII characters."]}
+            )
         digest = fingerprint(request.method, request.path, request.data)
         claimed = _claim(user=request.user, key=key, method=request.method, path=request.path, digest=digest)
         if isinstance(claimed, Response):
