@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_prometheus",
+    "corsheaders",
     "rest_framework",
     "knox",
     "django_filters",
@@ -68,6 +69,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Before anything that may answer (CommonMiddleware's redirects, WhiteNoise) so that
+    # every /api/ response to an allowed origin carries its CORS headers.
+    "corsheaders.middleware.CorsMiddleware",
     "wemoov.middleware.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -214,6 +218,10 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 
 # --- REST framework -----------------------------------------------------------------------
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
+if NUM_PROXIES < 0:
+    raise ImproperlyConfigured("NUM_PROXIES counts the trusted proxies in front: 0 or more.")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "users.authentication.CachedTokenAuthentication",
@@ -237,7 +245,9 @@ REST_FRAMEWORK = {
         "user": os.environ.get("THROTTLE_USER", "1200/min"),
         "auth": os.environ.get("THROTTLE_AUTH", "10/min"),
     },
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0) if os.environ.get("NUM_PROXIES") else None,
+    # The client IP for throttles is the connecting address; X-Forwarded-For is believed only
+    # for the number of trusted proxies in front (wemoov.throttling, docs/deployment.md).
+    "NUM_PROXIES": NUM_PROXIES,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -264,6 +274,16 @@ SPECTACULAR_SETTINGS = {
         "PaymentStatusEnum": "payments.models.PaymentStatus",
     },
 }
+
+# --- Browsers on other origins (django-cors-headers) ----------------------------------------
+# Only the listed origins (scheme://host[:port], comma-separated; none by default) may call
+# /api/ from a browser. Token auth travels in a header, so no cookies cross origins.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = ("authorization", "content-type", "idempotency-key")
+CORS_EXPOSE_HEADERS = ("retry-after", "x-cache", "idempotent-replayed")
+CORS_ALLOW_CREDENTIALS = False
+CORS_PREFLIGHT_MAX_AGE = 3600
 
 # Request bodies larger than this are refused (413) before they are parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024)
