@@ -267,6 +267,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The default enum hook, then the OpenAPI links of the workflows (wemoov/schema_links.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "wemoov.schema_links.add_links"],
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "users.models.Role",
         "RegisterRoleEnum": [("client", "Client"), ("driver", "Driver")],
