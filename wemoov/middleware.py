@@ -73,3 +73,22 @@ class DatabaseUnavailableMiddleware:
             response["Retry-After"] = "5"
             return response
         return None
+
+
+class InvalidHeaderValueMiddleware:
+    """A header value holding NUL, CR or LF is invalid HTTP (RFC 9110, section 5.5: a
+    recipient must reject it or replace those characters). Reject it with a JSON 400 before
+    any code reads it: a NUL in a token or an Idempotency-Key would otherwise reach
+    PostgreSQL, which cannot store one."""
+
+    FORBIDDEN = ("\x00", "\r", "\n")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for name, value in request.META.items():
+            if name.startswith("HTTP_") and isinstance(value, str) and any(c in value for c in self.FORBIDDEN):
+                header = name.removeprefix("HTTP_").replace("_", "-").title()
+                return json_error(f"The {header} header holds a forbidden character.", "invalid_header", 400)
+        return self.get_response(request)

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "wemoov.middleware.InvalidHeaderValueMiddleware",
     # Before anything that may answer (CommonMiddleware's redirects, WhiteNoise) so that
     # every /api/ response to an allowed origin carries its CORS headers.
     "corsheaders.middleware.CorsMiddleware",

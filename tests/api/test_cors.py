@@ -80,17 +80,20 @@ def test_only_the_api_is_open(client):
 @ALLOWED
 def test_a_real_request_from_a_listed_origin_carries_the_header_even_when_refused(as_client):
     ok = as_client.get("/api/bookings/", HTTP_ORIGIN=FRONTEND)
-    assert ok.status_code == 200 and ok["Access-Control-Allow-Origin"] == FRONTEND
+    assert ok.status_code == 200
+    assert ok["Access-Control-Allow-Origin"] == FRONTEND
     # A browser must be able to read a 4xx body too, and the throttle's Retry-After.
     refused = as_client.post("/api/bookings/", {}, format="json", HTTP_ORIGIN=FRONTEND)
-    assert refused.status_code == 400 and refused["Access-Control-Allow-Origin"] == FRONTEND
+    assert refused.status_code == 400
+    assert refused["Access-Control-Allow-Origin"] == FRONTEND
     assert "retry-after" in refused["Access-Control-Expose-Headers"].lower()
 
 
 @ALLOWED
 def test_an_anonymous_request_from_a_listed_origin_gets_a_readable_401(client):
     response = client.get("/api/users/me/", HTTP_ORIGIN=FRONTEND)
-    assert response.status_code == 401 and response["Access-Control-Allow-Origin"] == FRONTEND
+    assert response.status_code == 401
+    assert response["Access-Control-Allow-Origin"] == FRONTEND
 
 
 def test_preflights_over_real_http(live_server):
@@ -119,7 +122,8 @@ def test_preflights_over_real_http(live_server):
     assert preflight(FRONTEND).getheader("Access-Control-Allow-Origin") is None  # nothing opens by default
     with ALLOWED:
         allowed, other = preflight(FRONTEND), preflight("https://evil.example")
-    assert allowed.status == 200 and allowed.getheader("Access-Control-Allow-Origin") == FRONTEND
+    assert allowed.status == 200
+    assert allowed.getheader("Access-Control-Allow-Origin") == FRONTEND
     assert {"authorization", "content-type", "idempotency-key"} <= {
         h.strip().lower() for h in allowed.getheader("Access-Control-Allow-Headers").split(",")
     }

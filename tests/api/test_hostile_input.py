@@ -41,9 +41,11 @@ def _error(response, status: int | None = None) -> dict:
         assert 400 <= response.status_code < 500, (response.status_code, response.content[:300])
     assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
     body = response.json()
-    assert isinstance(body, dict) and body
+    assert isinstance(body, dict)
+    assert body
     if "detail" in body:
-        assert isinstance(body["detail"], str) and isinstance(body["code"], str)
+        assert isinstance(body["detail"], str)
+        assert isinstance(body["code"], str)
     else:
         assert all(isinstance(messages, list | dict) for messages in body.values()), body
     return body
@@ -172,7 +174,12 @@ def test_bodies_that_are_not_utf8_json_are_4xx_on_every_write_endpoint(world, me
 
 def test_utf8_may_be_declared_in_any_case(world):
     response = _send(
-        world, "post", "/api/bookings/", "client", json.dumps(booking_request()).encode(), "application/json; charset=UTF8"
+        world,
+        "post",
+        "/api/bookings/",
+        "client",
+        json.dumps(booking_request()).encode(),
+        "application/json; charset=UTF8",
     )
     assert response.status_code == 201, response.content
 
@@ -355,8 +362,8 @@ def _json_number(value) -> str:
 # --- Header values of absurd length or content ---------------------------------------------
 @pytest.mark.parametrize(
     "key",
-    ["k" * 256, "k" * 100_000, "with\x00nul", "caf\u00c3\u00a9", "tab\there", "line\nbreak", " ", "\u0661"],
-    ids=["256", "100k", "nul", "latin1", "tab", "newline", "blank", "arabic"],
+    ["k" * 256, "k" * 100_000, "caf\u00c3\u00a9", "tab\there", " ", "\u0661"],
+    ids=["256", "100k", "latin1", "tab", "blank", "arabic"],
 )
 def test_odd_idempotency_keys_are_400_and_write_nothing(world, key):
     booking = Booking.objects.get()
@@ -381,7 +388,6 @@ def test_a_255_character_printable_key_is_accepted(world):
     [
         "Token " + "a" * 100_000,
         "Token " + "\u00ff" * 64,
-        "Token \x00",
         "Token a b c",
         "Token",
         "Bearer " + "x" * 100_000,
@@ -389,7 +395,7 @@ def test_a_255_character_printable_key_is_accepted(world):
         "Basic " + base64.b64encode(b"a" * 50_000 + b":" + b"b" * 50_000).decode(),
         "Basic !!!not-base64",
     ],
-    ids=["long-token", "latin1", "nul", "three-parts", "no-key", "long-bearer", "long-bare", "long-basic", "bad-basic"],
+    ids=["long-token", "latin1", "three-parts", "no-key", "long-bearer", "long-bare", "long-basic", "bad-basic"],
 )
 @pytest.mark.parametrize("path", ["/api/users/me/", "/api/bookings/", "/api/auth/logout/"])
 def test_odd_authorization_headers_are_401(db, authorization, path):
@@ -402,6 +408,21 @@ def test_odd_authorization_headers_are_401(db, authorization, path):
         else api.get(path, HTTP_AUTHORIZATION=authorization)
     )
     _error(response, 401)
+
+
+@pytest.mark.parametrize("char", ["\x00", "\r", "\n"], ids=["nul", "cr", "lf"])
+@pytest.mark.parametrize(
+    "header", ["HTTP_AUTHORIZATION", "HTTP_IDEMPOTENCY_KEY", "HTTP_X_FORWARDED_FOR", "HTTP_ORIGIN"]
+)
+def test_nul_cr_or_lf_in_any_header_is_400_before_anything_reads_it(world, header, char):
+    # The client's own credentials would override a test Authorization header: send it bare.
+    api = APIClient() if header == "HTTP_AUTHORIZATION" else world["apis"]["client"]
+    booking = Booking.objects.get()
+    response = api.post(
+        "/api/payments/", {"booking": booking.pk, "method": "card"}, format="json", **{header: f"a{char}b"}
+    )
+    assert _error(response, 400)["code"] == "invalid_header"
+    assert Payment.objects.count() == 1
 
 
 def test_odd_headers_elsewhere_do_not_break_a_request(world):
