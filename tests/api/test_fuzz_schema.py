@@ -133,23 +133,29 @@ def seeded(db, keep_connections, no_throttles):
     BookingFactory(user=client, status=BookingStatus.PENDING, scheduled_date=soon)  # newest: the pool's first
     users = {"admin": admin, "client": client, "driver": driver.user}
     tokens = {role: AuthToken.objects.create(user=user)[1] for role, user in users.items()}
-    return {"users": users, "tokens": tokens, "visible": {role: _visible_ids(tokens[role]) for role in users}}
+    return {"users": users, "tokens": tokens, "visible": {role: _visible_ids(user) for role, user in users.items()}}
 
 
-def _visible_ids(token: str) -> dict[str, list[int]]:
-    """The ids each list shows this role (every row of the table when the role may not list it)."""
-    from django.apps import apps
-    from rest_framework.test import APIClient
+def _visible_ids(user) -> dict[str, list[int]]:
+    """The ids each list shows this user, from the selectors the API lists with (every row
+    of the table where the role may not list it: those calls answer 403 anyway). Not
+    through the test client: it would reconnect the signal that closes connections, which
+    `keep_connections` holds off for schemathesis's WSGI calls."""
+    from bookings.selectors import booking_list_for
+    from fleet.models import Driver, Vehicle
+    from fleet.selectors import vehicle_list_for
+    from payments.selectors import payment_list_for
+    from users.models import Role, User
 
-    api, ids = APIClient(), {}
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    models = {"bookings": "bookings.Booking", "payments": "payments.Payment", "users": "users.User"}
-    models |= {"vehicles": "fleet.Vehicle", "drivers": "fleet.Driver"}
-    for resource, label in models.items():
-        response = api.get(f"/api/{resource}/", {"page_size": 100})
-        rows = response.json()["results"] if response.status_code == 200 else []
-        ids[resource] = [row["id"] for row in rows] or list(apps.get_model(label).objects.values_list("pk", flat=True))
-    return ids
+    vehicles = vehicle_list_for(user) if user.role in (Role.ADMIN, Role.DRIVER) else Vehicle.objects.all()
+    querysets = {
+        "bookings": booking_list_for(user),
+        "payments": payment_list_for(user),
+        "vehicles": vehicles,
+        "users": User.objects.all(),
+        "drivers": Driver.objects.all(),
+    }
+    return {resource: list(qs.order_by("-pk").values_list("pk", flat=True)[:100]) for resource, qs in querysets.items()}
 
 
 def _aim(case, seeded, role: str) -> None:
