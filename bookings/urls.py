@@ -1,8 +1,7 @@
-from rest_framework.routers import SimpleRouter
-
 from bookings.api import BookingViewSet
+from wemoov.routers import ApiRouter
 
-router = SimpleRouter(trailing_slash=True)
+router = ApiRouter()
 router.register("bookings", BookingViewSet, basename="booking")
 
 urlpatterns = router.urls

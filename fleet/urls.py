@@ -1,9 +1,9 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
 from fleet.api import DriverMeView, DriverViewSet, VehicleViewSet
+from wemoov.routers import ApiRouter
 
-router = SimpleRouter(trailing_slash=True)
+router = ApiRouter()
 router.register("drivers", DriverViewSet, basename="driver")
 router.register("vehicles", VehicleViewSet, basename="vehicle")
 

@@ -1,8 +1,7 @@
-from rest_framework.routers import SimpleRouter
-
 from payments.api import PaymentViewSet
+from wemoov.routers import ApiRouter
 
-router = SimpleRouter(trailing_slash=True)
+router = ApiRouter()
 router.register("payments", PaymentViewSet, basename="payment")
 
 urlpatterns = router.urls

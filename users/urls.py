@@ -1,9 +1,9 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
 from users.api import LoginView, LogoutView, MeView, RegisterView, UserViewSet
+from wemoov.routers import ApiRouter
 
-router = SimpleRouter(trailing_slash=True)
+router = ApiRouter()
 router.register("users", UserViewSet, basename="user")
 
 urlpatterns = [

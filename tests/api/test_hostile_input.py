@@ -442,3 +442,14 @@ def test_a_huge_content_length_without_a_body_is_413(world):
         "/api/bookings/", data=b"{}", content_type="application/json", CONTENT_LENGTH=str(10**30)
     )
     assert response.status_code in (400, 413)
+
+
+ARABIC_INDIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+def test_an_id_in_non_ascii_digits_is_not_found(as_admin, admin_user):
+    # int() reads "١" (ARABIC-INDIC DIGIT ONE) as 1; the URL must not.
+    assert as_admin.get(f"/api/users/{admin_user.pk}/").status_code == 200
+    response = as_admin.get(f"/api/users/{str(admin_user.pk).translate(ARABIC_INDIC_DIGITS)}/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"

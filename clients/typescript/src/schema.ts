@@ -1493,7 +1493,6 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description A unique integer value identifying this booking. */
                 id: number;
             };
             cookie?: never;
@@ -1542,7 +1541,6 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description A unique integer value identifying this booking. */
                 id: number;
             };
             cookie?: never;
@@ -1609,7 +1607,6 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description A unique integer value identifying this booking. */
                 id: number;
             };
             cookie?: never;
@@ -1689,7 +1686,6 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description A unique integer value identifying this booking. */
                 id: number;
             };
             cookie?: never;
@@ -1769,7 +1765,6 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description A unique integer value identifying this booking. */
                 id: number;
             };
             cookie?: never;
@@ -1836,7 +1831,6 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description A unique integer value identifying this booking. */
                 id: number;
             };
             cookie?: never;
@@ -1916,7 +1910,6 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description A unique integer value identifying this booking. */
                 id: number;
             };
             cookie?: never;
@@ -2054,7 +2047,6 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description A unique integer value identifying this driver. */
                 id: number;
             };
             cookie?: never;
@@ -2390,7 +2382,6 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description A unique integer value identifying this payment. */
                 id: number;
             };
             cookie?: never;
@@ -2439,7 +2430,6 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description A unique integer value identifying this payment. */
                 id: number;
             };
             cookie?: never;
@@ -2506,7 +2496,6 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description A unique integer value identifying this payment. */
                 id: number;
             };
             cookie?: never;
@@ -2573,7 +2562,6 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description A unique integer value identifying this payment. */
                 id: number;
             };
             cookie?: never;
@@ -2867,7 +2855,6 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description A unique integer value identifying this user. */
                 id: number;
             };
             cookie?: never;
@@ -2925,7 +2912,6 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description A unique integer value identifying this user. */
                 id: number;
             };
             cookie?: never;
@@ -3228,7 +3214,6 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description A unique integer value identifying this vehicle. */
                 id: number;
             };
             cookie?: never;
@@ -3286,7 +3271,6 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description A unique integer value identifying this vehicle. */
                 id: number;
             };
             cookie?: never;
@@ -3343,7 +3327,6 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description A unique integer value identifying this vehicle. */
                 id: number;
             };
             cookie?: never;
