@@ -42,9 +42,10 @@ browser:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 		else echo "chromium is missing: install the chromium and chromium-driver packages"; fi; }
 
+# The client's tests first, so that pytest's summary line closes the output.
 test: $(STAMP) browser
-	$(PY) -m pytest $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory client-test-$(CLIENT_TESTS)
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The client's packages, exactly as package-lock.json pins them, from the npm registry.
 $(CLIENT_DEPS): $(CLIENT)/package.json $(CLIENT)/package-lock.json
