@@ -180,7 +180,8 @@ END $fn$"""
             f"CREATE TRIGGER {function}_ins AFTER INSERT ON {table} REFERENCING NEW TABLE AS new_rows"
             f" FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
             f"CREATE TRIGGER {function}_upd AFTER UPDATE ON {table}"
-            f" REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+            " REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"
+            f" FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
             f"CREATE TRIGGER {function}_del AFTER DELETE ON {table} REFERENCING OLD TABLE AS old_rows"
             f" FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
             f"CREATE TRIGGER {function}_trunc AFTER TRUNCATE ON {table}"
@@ -195,7 +196,8 @@ def postgres_uninstall_sql() -> list[str]:
         function = f"stats_rollup_{table}"
         statements += [f"DROP TRIGGER IF EXISTS {function}_{op} ON {table}" for op in ("ins", "upd", "del", "trunc")]
         statements.append(f"DROP FUNCTION IF EXISTS {function}()")
-    return [*statements, "DROP FUNCTION IF EXISTS stats_rollup_truncated()", "DROP FUNCTION IF EXISTS stats_rollup_compact()"]
+    statements.append("DROP FUNCTION IF EXISTS stats_rollup_truncated()")
+    return [*statements, "DROP FUNCTION IF EXISTS stats_rollup_compact()"]
 
 
 # --- SQLite ---------------------------------------------------------------------------------

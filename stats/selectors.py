@@ -1,19 +1,25 @@
 """Statistics: plain functions returning plain data, each in the fewest round trips.
 
-* ``dashboard_stats()``  – every figure of the dashboard in ONE query: six grouped
-  aggregates (users, drivers, vehicles, bookings, payments, and today's bookings), each
-  ``values().annotate()`` with conditional flags, glued with ``UNION ALL``; the rest is
-  arithmetic in Python.
-* ``revenue_series(period)`` – ONE query: completed payments truncated to the bucket in the
-  configured time zone, grouped; zero-filled and totalled in Python.
+Every dashboard and revenue figure is read from the statistics summary (``stats.models``,
+kept by database triggers: ``stats.rollup``), so its cost does not grow with history:
+
+* ``dashboard_stats()``  – ONE query: the summary rows of the dashboard families (and the
+  pending deltas) plus today's bookings counted on their index; summed in Python.
+* ``revenue_series(period)`` – ONE query: the revenue slots (UTC 15-minute, hour and day
+  slots) that tile each bucket exactly, in any time zone whose offsets are whole quarter
+  hours (all of today's); otherwise the payments are scanned (``revenue_series_scan``).
 * ``user_stats(user)`` – ONE query: conditional aggregates over the user's bookings and
   payments as correlated subqueries of a single SELECT.
 
-The cached variants (``*_cached``) go through ``wemoov.cache.cached``: 0 queries warm.
+``dashboard_stats_scan()`` and ``revenue_series_scan()`` compute the same figures from the
+business tables (the recount the tests and the benchmark compare with). The cached variants
+(``*_cached``) go through ``wemoov.cache.cached``: 0 queries warm. Statistics read the
+primary: with a summary they are cheap, and a replica's lag would break the freshness rule.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -27,6 +33,7 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -39,9 +46,10 @@ from django.utils import timezone
 from bookings.models import Booking, BookingStatus, ServiceType
 from fleet.models import Driver, Vehicle, VehicleType
 from payments.models import Payment, PaymentStatus
+from stats.models import EPOCH, Rollup, RollupDelta
+from stats.rollup import SLOTS
 from users.models import Role, User
 from wemoov.cache import USER_STATS, CacheResult, cached
-from wemoov.db_routers import read_db
 
 DASHBOARD, REVENUE = "dashboard", "revenue"
 STATS_FAMILIES = (DASHBOARD, REVENUE)
@@ -55,6 +63,10 @@ _BLANK = Value("", output_field=CharField())
 
 def money(value: Decimal | int | float | None) -> Decimal:
     return Decimal(value or 0).quantize(CENTS)
+
+
+def _money_cents(cents: int) -> Decimal:
+    return (Decimal(cents) / 100).quantize(CENTS)
 
 
 # --- dashboard ----------------------------------------------------------------------------
@@ -71,8 +83,7 @@ def _branch(queryset: QuerySet, family: str, group, subgroup, *, rated=_ZERO_INT
     family that needs fewer passes a blank."""
     group, subgroup = (F(k) if isinstance(k, str) else k for k in (group, subgroup))
     return (
-        queryset.using(read_db())
-        .order_by()
+        queryset.order_by()
         .annotate(family=Value(family, output_field=CharField()), group=group, subgroup=subgroup)
         .values("family", "group", "subgroup")
         # COUNT(*), not COUNT(id): the id is in no index, so counting it forbids index-only scans.
@@ -80,8 +91,38 @@ def _branch(queryset: QuerySet, family: str, group, subgroup, *, rated=_ZERO_INT
     )
 
 
+_SUMMARY_COLUMNS = ("family", "k1", "k2", "n", "rated", "cents")
+DASHBOARD_FAMILIES = ("users", "drivers", "vehicles", "bookings", "payments")
+
+
+def _local_midnight():
+    return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def dashboard_rows() -> QuerySet:
-    """The single query behind the dashboard (also used by the benchmark)."""
+    """The single query behind the dashboard: the summary's rows of the dashboard families,
+    the deltas not folded yet (a few hundred at most), and today's bookings (an index range
+    scan over today's rows only)."""
+    folded = Rollup.objects.filter(family__in=DASHBOARD_FAMILIES, at=EPOCH).order_by().values(*_SUMMARY_COLUMNS)
+    pending = RollupDelta.objects.filter(family__in=DASHBOARD_FAMILIES, at=EPOCH).order_by().values(*_SUMMARY_COLUMNS)
+    today = (
+        Booking.objects.filter(created_at__gte=_local_midnight())
+        .order_by()
+        .annotate(family=Value("today", output_field=CharField()), k1=_BLANK, k2=_BLANK)
+        .values("family", "k1", "k2")
+        .annotate(n=Count("*"), rated=_ZERO_INT, cents=_ZERO_INT)
+    )
+    return folded.union(pending, today, all=True)
+
+
+def _grouped(rows: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+    """The summary's k1/k2 columns under the names dashboard_from_rows reads."""
+    for row in rows:
+        yield {**row, "group": row["k1"], "subgroup": row["k2"]}
+
+
+def dashboard_rows_scan() -> QuerySet:
+    """The same figures counted from the business tables (full scans: the recount)."""
     users = _branch(User.objects.all(), "users", "role", _flag("is_active"))
     drivers = _branch(
         Driver.objects.all(),
@@ -100,20 +141,25 @@ def dashboard_rows() -> QuerySet:
         _BLANK,
         amount=Coalesce(Sum("amount"), _ZERO_MONEY, output_field=MONEY),
     )
-    local_midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    bookings_today = _branch(Booking.objects.filter(created_at__gte=local_midnight), "today", _BLANK, _BLANK)
+    bookings_today = _branch(Booking.objects.filter(created_at__gte=_local_midnight()), "today", _BLANK, _BLANK)
     return users.union(drivers, vehicles, bookings, payments, bookings_today, all=True)
+
+
+def _cents(row: dict[str, Any]) -> int:
+    if "cents" in row:
+        return int(row["cents"] or 0)
+    return int((Decimal(row["amount"] or 0) * 100).to_integral_value())
 
 
 def dashboard_from_rows(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
     users_by_role = {role: {"total": 0, "active": 0} for role in Role.values}
     drivers = {"total": 0, "available": 0}
-    rated, rating_sum = 0, Decimal(0)
+    rated, rating_cents = 0, 0
     vehicles_by_type = dict.fromkeys(VehicleType.values, 0)
     vehicles_available = 0
     by_status = dict.fromkeys(BookingStatus.values, 0)
     by_service = dict.fromkeys(ServiceType.values, 0)
-    payments = {status: {"count": 0, "amount": Decimal(0)} for status in PaymentStatus.values}
+    payments = {status: {"count": 0, "cents": 0} for status in PaymentStatus.values}
     bookings_today = 0
 
     for row in rows:
@@ -125,7 +171,7 @@ def dashboard_from_rows(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
             drivers["total"] += n
             drivers["available"] += n if subgroup == "1" else 0
             rated += row["rated"]
-            rating_sum += Decimal(row["amount"] or 0)
+            rating_cents += _cents(row)
         elif family == "vehicles":
             vehicles_by_type[group] = vehicles_by_type.get(group, 0) + n
             vehicles_available += n if subgroup == "1" else 0
@@ -133,9 +179,9 @@ def dashboard_from_rows(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
             by_status[group] = by_status.get(group, 0) + n
             by_service[subgroup] = by_service.get(subgroup, 0) + n
         elif family == "payments":
-            payments.setdefault(group, {"count": 0, "amount": Decimal(0)})
+            payments.setdefault(group, {"count": 0, "cents": 0})
             payments[group]["count"] += n
-            payments[group]["amount"] += Decimal(row["amount"] or 0)
+            payments[group]["cents"] += _cents(row)
         elif family == "today":
             bookings_today += n
 
@@ -147,7 +193,7 @@ def dashboard_from_rows(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
         },
         "drivers": {
             **drivers,
-            "average_rating": money(rating_sum / rated) if rated else None,
+            "average_rating": money(Decimal(rating_cents) / 100 / rated) if rated else None,
         },
         "vehicles": {
             "total": sum(vehicles_by_type.values()),
@@ -157,18 +203,27 @@ def dashboard_from_rows(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
         "bookings": {"total": sum(by_status.values()), "by_status": by_status, "by_service_type": by_service},
         "payments": {
             "total": sum(p["count"] for p in payments.values()),
-            "by_status": {s: {"count": p["count"], "amount": money(p["amount"])} for s, p in payments.items()},
+            "by_status": {s: {"count": p["count"], "amount": _money_cents(p["cents"])} for s, p in payments.items()},
         },
-        "revenue": {"total": money(payments[PaymentStatus.COMPLETED]["amount"])},
+        "revenue": {"total": _money_cents(payments[PaymentStatus.COMPLETED]["cents"])},
         # For the admin's KPI cards; not part of the API contract's shape.
         "today": {"bookings": bookings_today},
     }
 
 
 def dashboard_stats() -> dict[str, Any]:
-    """Every dashboard figure. Cold: exactly 1 database round trip."""
-    data = dashboard_from_rows(dashboard_rows())
-    data["generated_at"] = timezone.now()
+    """Every dashboard figure. Cold: exactly 1 database round trip, whatever the history."""
+    generated_at = timezone.now()
+    data = dashboard_from_rows(_grouped(dashboard_rows()))
+    data["generated_at"] = generated_at
+    return data
+
+
+def dashboard_stats_scan() -> dict[str, Any]:
+    """Every dashboard figure counted from the business tables (1 round trip, full scans)."""
+    generated_at = timezone.now()
+    data = dashboard_from_rows(dashboard_rows_scan())
+    data["generated_at"] = generated_at
     return data
 
 
@@ -211,40 +266,121 @@ def revenue_window(period: str, now: datetime | None = None) -> tuple[str, list[
     return bucket, [_add_months(first, i - (count - 1)) for i in range(count + 1)]
 
 
-def revenue_series(period: str = "month", now: datetime | None = None) -> dict[str, Any]:
-    """Completed payments per bucket over the period. Cold: exactly 1 round trip; the total
-    and the count are sums of the series, not further queries."""
+def _series(period: str, edges: list[datetime], totals: list[list[int]], generated_at: datetime) -> dict[str, Any]:
+    """The response shape from per-bucket [cents, count] totals."""
+    series = [
+        {"bucket": edge, "amount": _money_cents(cents), "count": count}
+        for edge, (cents, count) in zip(edges[:-1], totals, strict=True)
+    ]
+    return {
+        "period": period,
+        "bucket": _BUCKETS[period][0],
+        "start": edges[0],
+        "end": edges[-1],
+        "total": _money_cents(sum(cents for cents, _ in totals)),
+        "count": sum(count for _, count in totals),
+        "series": series,
+        "generated_at": generated_at,
+    }
+
+
+def _check_period(period: str) -> None:
     if period not in _BUCKETS:
         raise ValueError(f"Unknown period {period!r}; expected one of {', '.join(PERIODS)}.")
-    bucket, _, trunc = _BUCKETS[period]
+
+
+# The revenue slot families, narrowest first: (family, width in seconds).
+_GRAINS = sorted(SLOTS.items(), key=lambda item: item[1])
+_QUARTER = _GRAINS[0][1]
+
+
+def tiles(start: int, end: int) -> list[tuple[str, int, int]]:
+    """[start, end) (epoch seconds, whole quarter hours) as the fewest aligned slots: climb
+    from quarters to hours to days, then step back down. At most 3 + 23 quarter-hour and
+    hour slots on each side, and whole UTC days between: a local day in Asia/Kolkata
+    (18:30 to 18:30 UTC) is 2 + 5 + 18 + 2 slots, a year about 400."""
+    pieces: list[tuple[str, int, int]] = []
+    at = start
+    for (family, width), (_, wider) in zip(_GRAINS, _GRAINS[1:], strict=False):
+        low = at
+        while at % wider and at + width <= end:
+            at += width
+        if at > low:
+            pieces.append((family, low, at))
+    family, width = _GRAINS[-1]
+    low, at = at, at + (end - at) // width * width
+    if at > low:
+        pieces.append((family, low, at))
+    for family, width in reversed(_GRAINS[:-1]):
+        low = at
+        at += (end - at) // width * width
+        if at > low:
+            pieces.append((family, low, at))
+    assert at == end, (start, end)  # noqa: S101 - whole quarter hours tile exactly
+    return pieces
+
+
+def _seconds(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def revenue_series(period: str = "month", now: datetime | None = None) -> dict[str, Any]:
+    """Completed payments per bucket over the period, from the revenue slots. Cold: exactly
+    1 round trip, a few hundred summary rows at most whatever the history; the total and
+    the count are sums of the series, not further queries."""
+    _check_period(period)
+    generated_at = timezone.now()
+    _, edges = revenue_window(period, now)
+    bounds = [_seconds(edge) for edge in edges]
+    if any(bound % _QUARTER for bound in bounds) or any(edge.microsecond for edge in edges):
+        return revenue_series_scan(period, now)  # a zone offset that is not whole quarter hours
+    pieces: list[tuple[str, int, int]] = []
+    for low, high in zip(bounds, bounds[1:], strict=False):
+        for family, start, end in tiles(low, high):
+            if pieces and pieces[-1][0] == family and pieces[-1][2] == start:
+                pieces[-1] = (family, pieces[-1][1], end)
+            else:
+                pieces.append((family, start, end))
+    wanted = Q()
+    for family, start, end in pieces:
+        wanted |= Q(family=family, at__gte=datetime.fromtimestamp(start, UTC), at__lt=datetime.fromtimestamp(end, UTC))
+    columns = ("at", "n", "cents")
+    rows = (
+        Rollup.objects.filter(wanted)
+        .order_by()
+        .values(*columns)
+        .union(RollupDelta.objects.filter(wanted).order_by().values(*columns), all=True)
+    )
+    totals = [[0, 0] for _ in edges[:-1]]
+    for row in rows:
+        index = bisect_right(bounds, _seconds(row["at"])) - 1
+        totals[index][0] += row["cents"]
+        totals[index][1] += row["n"]
+    return _series(period, edges, totals, generated_at)
+
+
+def revenue_series_scan(period: str = "month", now: datetime | None = None) -> dict[str, Any]:
+    """The same series from the payments themselves (1 round trip, a scan of the period's
+    completed payments): the recount, and the path for odd zone offsets."""
+    _check_period(period)
+    generated_at = timezone.now()
+    _, _, trunc = _BUCKETS[period]
     _, edges = revenue_window(period, now)
     start, end = edges[0], edges[-1]
     tz = timezone.get_current_timezone()
     rows = (
-        Payment.objects.using(read_db())
-        .filter(status=PaymentStatus.COMPLETED, created_at__gte=start, created_at__lt=end)
+        Payment.objects.filter(status=PaymentStatus.COMPLETED, created_at__gte=start, created_at__lt=end)
         .order_by()
         .annotate(bucket=trunc("created_at", tzinfo=tz))
         .values("bucket")
         .annotate(amount=Sum("amount"), count=Count("*"))
     )
     found = {timezone.localtime(row["bucket"], tz): row for row in rows}
-    series = []
+    totals = []
     for edge in edges[:-1]:
         row = found.get(edge)
-        series.append(
-            {"bucket": edge, "amount": money(row["amount"] if row else 0), "count": row["count"] if row else 0}
-        )
-    return {
-        "period": period,
-        "bucket": bucket,
-        "start": start,
-        "end": end,
-        "total": money(sum(point["amount"] for point in series)),
-        "count": sum(point["count"] for point in series),
-        "series": series,
-        "generated_at": timezone.now(),
-    }
+        totals.append([_cents(row), row["count"]] if row else [0, 0])
+    return _series(period, edges, totals, generated_at)
 
 
 def revenue_series_cached(period: str = "month") -> CacheResult[dict[str, Any]]:
@@ -296,4 +432,4 @@ def user_stats(user: User) -> dict[str, Any]:
 
 
 def user_stats_cached(user: User) -> CacheResult[dict[str, Any]]:
-    return cached(USER_STATS, str(user.pk), lambda: user_stats(user))
+    return cached(USER_STATS, str(user.pk), lambda: user_stats(user), generation=True)

@@ -12,16 +12,18 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from demo.factories import AdminFactory, ClientFactory, DriverFactory, VehicleFactory
-from wemoov.cache import reset_figures
+from wemoov.cache import clear_local, reset_figures
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Each test starts with an empty cache and fresh cache figures."""
     cache.clear()
+    clear_local()
     reset_figures()
     yield
     cache.clear()
+    clear_local()
 
 
 def pytest_collection_modifyitems(config, items):

@@ -24,7 +24,9 @@ value is computed directly, a warning is logged, and the request still succeeds.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import math
 import pickle
 import threading
 import time
@@ -49,6 +51,7 @@ HIT, MISS, STALE = "HIT", "MISS", "STALE"
 USER_STATS = "user_stats"
 _POLL_SECONDS = 0.02
 _LOCK_SECONDS = 30
+_GENERATION_SECONDS = 86_400
 
 CACHE_REQUESTS = Counter(
     "wemoov_cache_requests_total", "Computed-value cache lookups by family and result", ["family", "result"]
@@ -179,27 +182,57 @@ def _data_key(family: str, version: int, key: str) -> str:
 _known_versions: dict[str, int] = {}
 
 
-def _lookup(family: str, key: str) -> tuple[str, dict | None]:
-    """The entry's full key and the entry, in one cache round trip when this process's guess
-    of the family version is right (the common case), two when it is not."""
+def _generation_key(family: str, key: str) -> str:
+    return f"gen:{family}:{key}"
+
+
+def _new_generation(family: str, key: str) -> int:
+    """A key's generation when it has none: from the clock, so a lost generation can never
+    make an entry of an older one valid again."""
+    generation = time.time_ns()
+    if not cache.add(_generation_key(family, key), generation, timeout=_GENERATION_SECONDS):
+        generation = cache.get(_generation_key(family, key), generation)
+    return generation
+
+
+def _lookup(family: str, key: str, generation: bool) -> tuple[str, dict | None, int | None]:
+    """The entry's full key, the entry, and the key's generation (None unless asked), in one
+    cache round trip when this process's guess of the family version is right (the common
+    case), two when it is not."""
     guess = _known_versions.get(family)
+    wanted = [_version_key(family)]
     if guess is not None:
-        guessed_key = _data_key(family, guess, key)
-        found = cache.get_many([_version_key(family), guessed_key])
-        version = found.get(_version_key(family))
-        if version == guess:
-            return guessed_key, found.get(guessed_key)
-    else:
-        version = None
+        wanted.append(_data_key(family, guess, key))
+    if generation:
+        wanted.append(_generation_key(family, key))
+    found = cache.get_many(wanted)
+    version = found.get(_version_key(family))
+    gen = found.get(_generation_key(family, key)) if generation else None
+    if generation and gen is None:
+        gen = _new_generation(family, key)
+    if guess is not None and version == guess:
+        return _data_key(family, guess, key), found.get(_data_key(family, guess, key)), gen
     if version is None:
         version = family_version(family)
     _known_versions[family] = version
     full_key = _data_key(family, version, key)
-    return full_key, cache.get(full_key)
+    return full_key, cache.get(full_key), gen
+
+
+# Entries of the families in WEMOOV_CACHE_LOCAL also kept in this process, served without
+# a cache round trip while fresh (their TTL is about a second: the freshness rule bounds
+# them whatever another process does).
+_local: dict[tuple[str, str], dict] = {}
+
+
+def clear_local() -> None:
+    _local.clear()
 
 
 def invalidate_family(family: str) -> None:
     """Drop every entry of the family at once, in every process sharing the cache."""
+    for local_key in [k for k in _local if k[0] == family]:
+        _local.pop(local_key, None)
     try:
         try:
             cache.incr(_version_key(family))
@@ -216,8 +249,13 @@ def invalidate_family(family: str) -> None:
 
 
 def invalidate_key(family: str, key: str) -> None:
-    """Drop one entry (for example one user's stats)."""
+    """Drop one entry (for example one user's stats). The key's generation moves on first,
+    so a computation that read the old generation can no longer store or serve its value."""
+    _local.pop((family, key), None)
     try:
+        # No generation: no valid entry either, and the next lookup makes a new one.
+        with contextlib.suppress(ValueError):
+            cache.incr(_generation_key(family, key))
         full_key = data_key(family, key)
         cache.delete(full_key)
     except Exception as exc:  # noqa: BLE001
@@ -235,11 +273,23 @@ def invalidate_key_on_commit(family: str, key: object) -> None:
 
 
 # --- the lookup ---------------------------------------------------------------------------
-def _store(family: str, full_key: str, value: Any, started: float, ttl: int) -> dict:
-    now = time.time()
-    compute_ms = (time.perf_counter() - started) * 1000
-    entry = {"value": value, "computed_at": now, "expires_at": now + ttl, "compute_ms": compute_ms}
-    cache.set(full_key, entry, timeout=ttl + settings.WEMOOV_CACHE_SWR)
+def _swr(family: str) -> float:
+    return settings.WEMOOV_CACHE_SWRS.get(family, settings.WEMOOV_CACHE_SWR)
+
+
+def _store(family: str, full_key: str, value: Any, started: float, ttl: float, compute_ms: float, **extra) -> dict:
+    """``started`` is the wall-clock time before the computation began: the value includes
+    everything committed before it, so freshness is counted from there, not from now."""
+    swr = _swr(family)
+    entry = {
+        "value": value,
+        "computed_at": started,
+        "expires_at": started + ttl,
+        "stale_until": started + ttl + swr,
+        "compute_ms": compute_ms,
+        **extra,
+    }
+    cache.set(full_key, entry, timeout=math.ceil(ttl + swr) + 1)
     size = len(pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
     fig = figures(family)
     with _figures_lock:
@@ -251,14 +301,15 @@ def _store(family: str, full_key: str, value: Any, started: float, ttl: int) -> 
     return entry
 
 
-def _compute_and_store(family: str, full_key: str, compute: Callable[[], T], ttl: int, lock_key: str, token: str):
-    started = time.perf_counter()
-    try:
-        value = compute()
-        return _store(family, full_key, value, started, ttl)
-    finally:
-        if cache.get(lock_key) == token:
-            cache.delete(lock_key)
+def _compute_and_store(family: str, key: str, full_key: str, compute: Callable[[], T], ttl: float, gen: int | None):
+    started, clock = time.time(), time.perf_counter()
+    value = compute()
+    compute_ms = (time.perf_counter() - clock) * 1000
+    if gen is not None and cache.get(_generation_key(family, key)) != gen:
+        # Invalidated while computing: the value may predate the write; never store it.
+        return {"value": value, "computed_at": started, "expires_at": started, "stale_until": started, "gen": gen}
+    extra = {"gen": gen} if gen is not None else {}
+    return _store(family, full_key, value, started, ttl, compute_ms, **extra)
 
 
 def _result(family: str, entry: dict, status: str) -> CacheResult:
@@ -267,29 +318,61 @@ def _result(family: str, entry: dict, status: str) -> CacheResult:
     return CacheResult(entry["value"], status, entry["computed_at"], age)
 
 
-def cached(family: str, key: str, compute: Callable[[], T], *, ttl: int | None = None) -> CacheResult[T]:
-    """Return the family's value for ``key``, computing it at most once across callers."""
+def _valid(entry: dict | None, gen: int | None) -> bool:
+    return entry is not None and (gen is None or entry.get("gen") == gen)
+
+
+def cached(
+    family: str, key: str, compute: Callable[[], T], *, ttl: float | None = None, generation: bool = False
+) -> CacheResult[T]:
+    """Return the family's value for ``key``, computing it at most once across callers.
+
+    ``generation=True`` for keys dropped by ``invalidate_key``: an entry counts only under
+    the key's current generation, so a value computed before an invalidation is never
+    served after it. A TTL of 0 (or less) means no cache: compute, store nothing, wait for
+    nobody."""
     ttl = settings.WEMOOV_CACHE_TTLS[family] if ttl is None else ttl
-    try:
-        full_key, entry = _lookup(family, key)
-        lock_key = f"lock:{full_key}"
+    if ttl <= 0:
+        started = time.time()
+        value = compute()
+        _record(family, MISS, 0.0)
+        return CacheResult(value, MISS, started, 0.0)
+    local = family in settings.WEMOOV_CACHE_LOCAL
+    if local:
+        entry = _local.get((family, key))
         if entry is not None and time.time() < entry["expires_at"]:
             return _result(family, entry, HIT)
+    try:
+        full_key, entry, gen = _lookup(family, key, generation)
+        if not _valid(entry, gen):
+            entry = None
+        if entry is not None and time.time() < entry["expires_at"]:
+            if local:
+                _local[(family, key)] = entry
+            return _result(family, entry, HIT)
+        lock_key = f"lock:{full_key}"
         token = uuid.uuid4().hex
         if cache.add(lock_key, token, timeout=_LOCK_SECONDS):
-            fresh = _compute_and_store(family, full_key, compute, ttl, lock_key, token)
+            try:
+                fresh = _compute_and_store(family, key, full_key, compute, ttl, gen)
+            finally:
+                if cache.get(lock_key) == token:
+                    cache.delete(lock_key)
+            if local:
+                _local[(family, key)] = fresh
             return _result(family, fresh, MISS)
-        if entry is not None:
+        if entry is not None and time.time() < entry.get("stale_until", entry["expires_at"] + _swr(family)):
             return _result(family, entry, STALE)
         deadline = time.monotonic() + settings.WEMOOV_CACHE_LOCK_WAIT
         while time.monotonic() < deadline:
             time.sleep(_POLL_SECONDS)
             entry = cache.get(full_key)
-            if entry is not None:
+            if _valid(entry, gen) and time.time() < entry["expires_at"]:
+                if local:
+                    _local[(family, key)] = entry
                 return _result(family, entry, HIT)
         logger.warning("gave up waiting for %s after %ss; computing it here", full_key, settings.WEMOOV_CACHE_LOCK_WAIT)
-        started = time.perf_counter()
-        return _result(family, _store(family, full_key, compute(), started, ttl), MISS)
+        return _result(family, _compute_and_store(family, key, full_key, compute, ttl, gen), MISS)
     except Exception as exc:
         if not _is_backend_error(exc):
             raise

@@ -66,29 +66,116 @@ def test_invalidate_key_drops_one_entry():
 
 
 def test_a_lost_version_key_cannot_resurrect_old_entries():
-    wcache.cached("dashboard", "all", lambda: "old")
-    cache.delete("ver:dashboard")  # as if evicted
-    assert wcache.cached("dashboard", "all", lambda: "new").value == "new"
+    wcache.cached("user_stats", "1", lambda: "old")
+    cache.delete("ver:user_stats")  # as if evicted
+    assert wcache.cached("user_stats", "1", lambda: "new").value == "new"
 
 
 def _expire(family: str, key: str) -> None:
     full = wcache.data_key(family, key)
     entry = cache.get(full)
     entry["expires_at"] = time.time() - 1
+    entry["stale_until"] = entry["expires_at"] + wcache._swr(family)
     cache.set(full, entry)
 
 
 def test_expired_entry_inside_the_swr_window_is_served_stale_while_one_refreshes():
-    wcache.cached("dashboard", "all", lambda: "v1")
-    _expire("dashboard", "all")
-    full = wcache.data_key("dashboard", "all")
+    wcache.cached("user_stats", "7", lambda: "v1")
+    _expire("user_stats", "7")
+    full = wcache.data_key("user_stats", "7")
     cache.add(f"lock:{full}", "someone-else")  # another caller is refreshing
-    result = wcache.cached("dashboard", "all", lambda: pytest.fail("must not compute"))
+    result = wcache.cached("user_stats", "7", lambda: pytest.fail("must not compute"))
     assert (result.status, result.value) == ("STALE", "v1")
     cache.delete(f"lock:{full}")
-    refreshed = wcache.cached("dashboard", "all", lambda: "v2")
+    refreshed = wcache.cached("user_stats", "7", lambda: "v2")
     assert (refreshed.status, refreshed.value) == ("MISS", "v2")
-    assert wcache.all_figures()["dashboard"]["stale"] == 1
+    assert wcache.all_figures()["user_stats"]["stale"] == 1
+
+
+def test_statistics_are_never_served_stale():
+    """A stale statistic would break the freshness rule: past its TTL the entry is not
+    served, even while another caller refreshes it; this caller waits for the new value."""
+    wcache.cached("dashboard", "all", lambda: "v1")
+    _expire("dashboard", "all")
+    wcache.clear_local()
+    full = wcache.data_key("dashboard", "all")
+    cache.add(f"lock:{full}", "someone-else")
+
+    def refresher():
+        time.sleep(0.1)
+        started = time.time()
+        cache.set(full, {"value": "v2", "computed_at": started, "expires_at": started + 1, "stale_until": started + 1})
+
+    thread = threading.Thread(target=refresher)
+    thread.start()
+    result = wcache.cached("dashboard", "all", lambda: pytest.fail("must not compute"))
+    thread.join()
+    assert (result.status, result.value) == ("HIT", "v2")
+
+
+def test_freshness_counts_from_when_the_computation_began():
+    def slow():
+        time.sleep(0.2)
+        return "v"
+
+    before = time.time()
+    result = wcache.cached("dashboard", "all", slow)
+    entry = cache.get(wcache.data_key("dashboard", "all"))
+    assert before <= entry["computed_at"] < before + 0.1
+    assert entry["expires_at"] == entry["computed_at"] + 1.0
+    assert result.computed_at == entry["computed_at"]
+
+
+def test_a_ttl_of_zero_means_no_cache_and_no_waiting():
+    full = wcache.data_key("dashboard", "all")
+    cache.add(f"lock:{full}", "someone-else")  # would make a cached caller wait 5 s
+    started = time.monotonic()
+    first = wcache.cached("dashboard", "all", lambda: "a", ttl=0)
+    second = wcache.cached("dashboard", "all", lambda: "b", ttl=0)
+    assert time.monotonic() - started < 0.5
+    assert (first.status, first.value, second.status, second.value) == ("MISS", "a", "MISS", "b")
+    assert cache.get(full) is None
+
+
+def test_a_value_computed_before_an_invalidation_is_never_stored_after_it():
+    """The /users/me race: the computation starts, a write commits and invalidates the key,
+    then the computation finishes. Its value predates the write: it must not be kept."""
+
+    def compute_while_a_write_commits():
+        wcache.invalidate_key("user_stats", "42")  # the write's on-commit invalidation
+        return "old"
+
+    assert wcache.cached("user_stats", "42", compute_while_a_write_commits, generation=True).value == "old"
+    after = wcache.cached("user_stats", "42", lambda: "new", generation=True)
+    assert (after.status, after.value) == ("MISS", "new")
+    assert wcache.cached("user_stats", "42", lambda: "x", generation=True).value == "new"
+
+
+def test_an_entry_of_an_older_generation_is_never_served():
+    """Even when a stale value reaches the cache (stored between the generation check and
+    the invalidation), it is not served: entries count only under the current generation."""
+    wcache.cached("user_stats", "43", lambda: "old", generation=True)
+    full = wcache.data_key("user_stats", "43")
+    entry = cache.get(full)
+    wcache.invalidate_key("user_stats", "43")
+    cache.set(full, entry)  # the late store
+    assert wcache.cached("user_stats", "43", lambda: "new", generation=True).value == "new"
+
+
+def test_a_lost_generation_cannot_revive_an_old_entry():
+    wcache.cached("user_stats", "44", lambda: "old", generation=True)
+    cache.delete("gen:user_stats:44")  # as if evicted
+    assert wcache.cached("user_stats", "44", lambda: "new", generation=True).value == "new"
+
+
+def test_warm_statistics_are_served_from_process_memory(monkeypatch):
+    """Dashboard and revenue entries are also kept in the process while fresh: a warm read
+    makes no cache call at all."""
+    wcache.cached("dashboard", "all", lambda: "v1")
+    recorder = _RecordingCache(cache)
+    monkeypatch.setattr(wcache, "cache", recorder)
+    assert wcache.cached("dashboard", "all", lambda: "x").status == "HIT"
+    assert recorder.calls == []
 
 
 def test_a_failing_computation_releases_the_lock():
@@ -195,20 +282,21 @@ def test_cold_stampede_computes_once(monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_expired_key_stampede_computes_once_and_serves_stale(monkeypatch):
+def test_expired_key_stampede_computes_once_and_serves_nothing_stale(monkeypatch):
     BookingFactory.create_batch(3)
     dashboard_stats_cached()
     _expire(DASHBOARD, "all")
+    wcache.clear_local()
     statuses, computed = _stampede(8, monkeypatch)
     assert computed == 1
-    assert sorted(statuses) == ["MISS"] + ["STALE"] * 7
+    assert sorted(statuses) == ["HIT"] * 7 + ["MISS"]
 
 
 def test_a_refresh_by_another_process_is_seen_at_once_despite_the_version_guess():
-    wcache.cached("dashboard", "all", lambda: "v1")
-    assert wcache.cached("dashboard", "all", lambda: "v1b").status == "HIT"
-    cache.incr("ver:dashboard")  # what another process's invalidate_family does
-    result = wcache.cached("dashboard", "all", lambda: "v2")
+    wcache.cached("user_stats", "1", lambda: "v1")
+    assert wcache.cached("user_stats", "1", lambda: "v1b").status == "HIT"
+    cache.incr("ver:user_stats")  # what another process's invalidate_family does
+    result = wcache.cached("user_stats", "1", lambda: "v2")
     assert (result.status, result.value) == ("MISS", "v2")
 
 
@@ -229,11 +317,11 @@ class _RecordingCache:
 
 
 def test_a_warm_lookup_is_one_cache_call(monkeypatch):
-    """On Redis get_many is one MGET: a warm lookup is one round trip."""
-    wcache.cached("dashboard", "all", lambda: "v1")
+    """On Redis get_many is one MGET: a warm lookup is one round trip (the generation too)."""
+    wcache.cached("user_stats", "1", lambda: "v1", generation=True)
     recorder = _RecordingCache(cache)
     monkeypatch.setattr(wcache, "cache", recorder)
-    assert wcache.cached("dashboard", "all", lambda: "x").status == "HIT"
+    assert wcache.cached("user_stats", "1", lambda: "x", generation=True).status == "HIT"
     assert recorder.calls == ["get_many"]
 
 
