@@ -20,6 +20,7 @@ SQLite: row-level triggers update ``Rollup`` directly (SQLite has one writer at 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.db import connection, transaction
 
@@ -291,12 +292,19 @@ def differences(using: str = "default") -> list[dict]:
             "family": r[0],
             "k1": r[1],
             "k2": r[2],
-            "at": r[3],
+            "at": _utc_text(r[3]),
             "counted": {"n": int(r[4]), "rated": int(r[5]), "cents": int(r[6])},
             "kept": {"n": int(r[7]), "rated": int(r[8]), "cents": int(r[9])},
         }
         for r in rows
     ]
+
+
+def _utc_text(at) -> str:
+    """A slot start as 'YYYY-MM-DD HH:MM' UTC (PostgreSQL gives datetimes, SQLite text)."""
+    if isinstance(at, datetime):
+        return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+    return str(at)[:16]
 
 
 def rebuild(using: str = "default") -> int:

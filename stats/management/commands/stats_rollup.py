@@ -38,7 +38,7 @@ class Command(BaseCommand):
         differing = rollup.differences(using=database)
         for diff in differing:
             where = " ".join(str(diff[k]) for k in ("family", "k1", "k2") if diff[k])
-            when = "" if diff["at"] in (None, "") or str(diff["at"]).startswith("1970-01-01") else f" at {diff['at']}"
+            when = "" if diff["at"].startswith("1970-01-01") else f" at {diff['at']} UTC"
             counted, kept = diff["counted"], diff["kept"]
             changes = ", ".join(f"{k} {kept[k]} (counted {counted[k]})" for k in counted if counted[k] != kept[k])
             self.stdout.write(f"{where}{when}: summary has {changes}")
