@@ -4,8 +4,12 @@
     python -m bench --quick         # a smoke run at a tiny size (CI)
     python -m bench --scale 0.1     # a tenth of the full size
 
+    python -m bench --with-10m      # also grow to 10M bookings and measure (15+ minutes more)
+    python -m bench --only-scale --with-10m   # just the scale section (records bench/scale-10m.json)
+
 It uses its own database (BENCH_DATABASE_URL, or DATABASE_URL's server with the database
-name `wemoov_bench`), which it recreates. Timings are medians of repeated runs, and the
+name `--db-name`, default `wemoov_bench`), which it recreates, and the Redis database
+BENCH_REDIS_URL (default redis://127.0.0.1:6379/14), which it empties. Timings are medians of repeated runs, and the
 comparisons are ratios measured within the same run.
 """
 
@@ -22,14 +26,14 @@ ROOT = Path(__file__).resolve().parent.parent
 FULL = {"users": 200_000, "drivers": 5_000, "vehicles": 5_000, "bookings": 1_000_000, "payments": 1_000_000}
 
 
-def _bench_database_url() -> str:
+def _bench_database_url(name: str) -> str:
     url = os.environ.get("BENCH_DATABASE_URL")
     if not url:
         base = os.environ.get("DATABASE_URL", "")
         if not base.startswith("postgres"):
             sys.exit("make bench needs PostgreSQL: set DATABASE_URL=postgres://... (or BENCH_DATABASE_URL).")
         parts = urlsplit(base)
-        url = urlunsplit(parts._replace(path="/wemoov_bench"))
+        url = urlunsplit(parts._replace(path=f"/{name}"))
     return url
 
 
@@ -63,18 +67,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (CI)")
     parser.add_argument("--repeat", type=int, default=None, help="repetitions per timing (median)")
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--db-name", default=os.environ.get("BENCH_DB_NAME", "wemoov_bench"))
+    parser.add_argument("--with-10m", action="store_true", help="grow to 10M bookings and measure the scale")
+    parser.add_argument("--only-scale", action="store_true", help="only the seeds and the scale section")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     args = parser.parse_args(argv)
     scale = 0.002 if args.quick else args.scale
     repeat = args.repeat or (3 if args.quick else 7)
 
-    url = _bench_database_url()
+    url = _bench_database_url(args.db_name)
     _recreate_database(url)
     _configure_environment(url)
 
     import django
 
     django.setup()
+    from bench import scale as scale_section
     from bench import sections
     from bench.report import Report
 
@@ -84,13 +92,32 @@ def main(argv: list[str] | None = None) -> int:
     sizes = {k: max(1, int(v * scale)) for k, v in FULL.items()}
     small = {k: max(1, v // 10) for k, v in sizes.items()}
 
+    scale_repeat = 5 if args.quick else 41
     print(f"== indexes at work: {small['bookings']:,} rows", flush=True)
     sections.seed(report, small, label="small")
     small_hot = sections.hot_queries(report, repeat)
+    print("== scale: cold statistics at the small size", flush=True)
+    scale_section.measure(report, "small", scale_repeat)
     print(f"== seed at full size: {sizes['bookings']:,} bookings", flush=True)
     sections.seed(report, sizes, label="full")
     big_hot = sections.hot_queries(report, repeat)
     report.hot_ratios(small_hot, big_hot)
+    print("== scale: cold statistics at the full size", flush=True)
+    scale_section.measure(report, "full", scale_repeat)
+    if args.with_10m:
+        print("== scale: growing to 10M bookings", flush=True)
+        seconds = scale_section.grow_to(10_000_000)
+        sections.vacuum_analyze()
+        point = scale_section.measure(report, "10M", scale_repeat)
+        scale_section.record_10m(point, seconds)
+    else:
+        report.scale_recorded(scale_section.recorded_10m())
+    report.scale_targets()
+    if args.only_scale:
+        report.add_total_time(time.perf_counter() - started)
+        Path(args.out).write_text(report.render())
+        print(report.render())
+        return 0
     print("== dashboard four ways", flush=True)
     sections.dashboard_variants(report, repeat)
     print("== cache memory", flush=True)

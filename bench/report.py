@@ -163,6 +163,53 @@ class Report:
         lines.append(f"\nBest in this run: **{best[0]}**.\n")
         self.parts.append("\n".join(lines))
 
+    def scale_point(self, label: str, bookings: int, costs: dict) -> None:
+        self.scale_points = getattr(self, "scale_points", {})
+        self.scale_points[label] = {"bookings": bookings, "costs": costs}
+
+    def scale_recorded(self, recorded: dict | None) -> None:
+        if recorded:
+            self.scale_points = getattr(self, "scale_points", {})
+            self.scale_points[f"10M (recorded {recorded['run']})"] = recorded
+
+    def scale_targets(self) -> None:
+        points = getattr(self, "scale_points", {})
+        if not points:
+            return
+        names = list(next(iter(points.values()))["costs"])
+        lines = [
+            "### Scale: cold statistics as history grows\n",
+            "A request with the statistics cache empty minus the same request warm (through the whole "
+            "Django stack, in process), median of interleaved runs; the spread is the interquartile range "
+            "of the cold requests. The summary tables make the cost independent of the history.\n",
+            "| bookings | " + " | ".join(names) + " |",
+            "|---|" + "---|" * len(names),
+        ]
+        for label, point in points.items():
+            cells = [
+                f"{point['costs'][n]['cost_ms']:.2f} ms (cold {point['costs'][n]['cold_ms']:.2f} "
+                f"± {point['costs'][n]['cold_iqr_ms']:.2f})"
+                for n in names
+            ]
+            lines.append(f"| {point['bookings']:,} ({label}) | " + " | ".join(cells) + " |")
+        self.parts.append("\n".join(lines) + "\n")
+        if "full" in points:
+            full = points["full"]["costs"]
+            worst = max(full[n]["cost_ms"] for n in names)
+            self._target(
+                "cold statistics computation at the full size at most 5 ms (worst path)", f"{worst:.2f} ms", worst <= 5
+            )
+        if "full" in points and "small" in points:
+            for n in names:
+                small, big = points["small"]["costs"][n], points["full"]["costs"][n]
+                ratio = big["cost_ms"] / small["cost_ms"] if small["cost_ms"] else float("inf")
+                whole = big["cold_ms"] / small["cold_ms"] if small["cold_ms"] else float("inf")
+                self._target(
+                    f"{n}: cold computation at 1M / at 100k at most 1.3 (whole cold request)",
+                    f"{ratio:.2f} ({whole:.2f})",
+                    ratio <= 1.3,
+                )
+
     def add_total_time(self, seconds: float) -> None:
         self.total_seconds = seconds
 

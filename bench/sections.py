@@ -45,9 +45,17 @@ def median_seconds(fn, repeat: int) -> float:
     return statistics.median(samples)
 
 
-def _vacuum_analyze() -> None:
+def vacuum_analyze() -> None:
     with connection.cursor() as cursor:
-        for table in ("users_user", "fleet_driver", "fleet_vehicle", "bookings_booking", "payments_payment"):
+        for table in (
+            "users_user",
+            "fleet_driver",
+            "fleet_vehicle",
+            "bookings_booking",
+            "payments_payment",
+            "stats_rollup",
+            "stats_rollupdelta",
+        ):
             cursor.execute(f"VACUUM ANALYZE {table}")
 
 
@@ -65,7 +73,7 @@ def seed(report: Report, sizes: dict, *, label: str) -> None:
         call_command("seed_demo", **rest, batch_size=10_000, no_progress=True, append=True, older_than_days=31)
         rows = sum(rest.values())
     seconds = time.perf_counter() - started
-    _vacuum_analyze()
+    vacuum_analyze()
     report.seed(label=label, sizes=sizes, rows=rows, seconds=seconds)
 
 

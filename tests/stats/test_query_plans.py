@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from bookings.models import Booking
 from payments.models import Payment
-from stats.selectors import revenue_series
+from stats.selectors import dashboard_stats, revenue_series, revenue_series_scan
 from tests.conftest import client_for
 from users.models import Role, User
 
@@ -97,10 +97,24 @@ def _scans(node: dict) -> list[tuple[str, str, str]]:
     return found
 
 
-def test_revenue_month_reads_the_partial_covering_index(big_tables):
+def test_revenue_month_reads_the_summary_not_the_payments(big_tables):
+    """Its slots through the summary's key; only the small delta table may be scanned."""
     scans = _scans(_plan_of_last_query(lambda: revenue_series("month"))[0]["Plan"])
+    assert not [s for s in scans if s[1] in ("payments_payment", "stats_rollup") and s[0] == "Seq Scan"], scans
+    assert any(s[2] == "stats_rollup_key" for s in scans), scans
+    assert not [s for s in scans if s[1] == "payments_payment"], scans
+
+
+def test_the_dashboard_reads_the_summary_and_only_todays_bookings(big_tables):
+    scans = _scans(_plan_of_last_query(dashboard_stats)[0]["Plan"])
+    tables = {s[1] for s in scans if s[1]}
+    assert tables <= {"stats_rollup", "stats_rollupdelta", "bookings_booking"}, scans
+    assert [s[0] for s in scans if s[1] == "bookings_booking"] != ["Seq Scan"], scans
+
+
+def test_the_revenue_recount_reads_the_month_through_an_index(big_tables):
+    scans = _scans(_plan_of_last_query(lambda: revenue_series_scan("month"))[0]["Plan"])
     assert not [s for s in scans if s[0] == "Seq Scan"], scans
-    assert any(s[2] == "payment_completed_created_idx" for s in scans), scans
 
 
 def test_bookings_list_by_status_reads_the_status_created_index(big_tables):
