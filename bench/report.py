@@ -84,7 +84,7 @@ class Report:
     def dashboard(self, results: dict, *, floor_matches: bool) -> None:
         ours = results["ours"]
         lines = [
-            "### Dashboard, cold, four ways\n",
+            "### Dashboard, cold, five ways\n",
             "Median of repeated runs on the full data; `+20 ms` adds a simulated 20 ms round trip per query "
             "(a remote, per-request-billed database).\n",
             "| design | round trips | time | vs ours | time +20 ms/query | vs ours |",
@@ -97,12 +97,8 @@ class Report:
             )
         lines.append(f"\nThe hand-written SQL gives exactly our figures: {floor_matches}.\n")
         self.parts.append("\n".join(lines))
-        vs_floor = ours["seconds"] / results["floor"]["seconds"]
-        vs_before = ours["seconds"] / results["before"]["seconds"]
-        vs_before_remote = ours["seconds_20ms"] / results["before"]["seconds_20ms"]
-        self._target("ours within 1.1x of the hand-written SQL", f"{vs_floor:.2f}x", vs_floor <= 1.1)
-        self._target("ours at most 1.25x 'before' at 0 ms", f"{vs_before:.2f}x", vs_before <= 1.25)
-        self._target("ours under 0.6x 'before' at 20 ms/query", f"{vs_before_remote:.2f}x", vs_before_remote < 0.6)
+        vs_scan = ours["seconds"] / results["scan"]["seconds"]
+        self._target("ours (summary) vs the full-scan single query ('scan')", f"{vs_scan:.3f}x", vs_scan < 1)
         self._target("dashboard round trips cold", f"{ours['round_trips']}", ours["round_trips"] <= 1)
 
     def dashboard_plan(self, plan: str) -> None:
@@ -129,39 +125,88 @@ class Report:
             "### HTTP under gunicorn\n",
             f"gunicorn with {r['workers']} sync workers (cores + 1: the load generator shares the cores), "
             f"PostgreSQL, Redis cache; wrk with 2 threads and {r['connections']} connections for {r['seconds']} s "
-            "per row, from a second process on 127.0.0.1.\n",
-            "| endpoint | requests | req/s | p50 | p99 | non-2xx |",
-            "|---|---|---|---|---|---|",
+            f"per run, from a second process on 127.0.0.1. Each row is the median of {r['repeat']} runs; "
+            "*spread* is (max − min) / median of their req/s.\n",
+            "| endpoint | req/s (median) | min–max req/s | spread | p50 | p99 | non-2xx |",
+            "|---|---|---|---|---|---|---|",
         ]
-        for name in ("ping", "dashboard (warm)", "dashboard (cold)", "bookings list", "booking creation"):
-            x = r[name]
-            lines.append(
-                f"| {name} | {x['requests']:,} | {x['rps']:,.0f} | {_ms(x['p50_ms'])} | "
-                f"{_ms(x['p99_ms'])} | {x['non_2xx']} |"
-            )
+        for name in ("ping", "dashboard (warm)", "dashboard (cold)", "bookings list"):
+            lines.append(self._http_row(name, r[name]))
         ratio = r["dashboard (warm)"]["rps"] / r["ping"]["rps"] if r["ping"]["rps"] else 0
-        lines.append(f"\nWarm dashboard throughput / trivial JSON endpoint: **{ratio:.2f}** (target at least 0.7).\n")
-        self._target("warm dashboard req/s vs trivial endpoint at least 0.7", f"{ratio:.2f}", ratio >= 0.7)
+        low = r["dashboard (warm)"]["rps_min"] / r["ping"]["rps_max"] if r["ping"]["rps_max"] else 0
+        lines.append(
+            "\n`dashboard (cold)` runs with `CACHE_TTL_DASHBOARD=0` (no cache, no waiting): every request reads "
+            "the summary.\n\n"
+            f"Warm dashboard throughput / trivial authenticated endpoint: **{ratio:.2f}** "
+            f"(worst pairing of runs {low:.2f}; target at least 0.85).\n"
+        )
+        self._target(
+            "warm dashboard req/s vs trivial authenticated endpoint at least 0.85", f"{ratio:.2f}", ratio >= 0.85
+        )
+
+        writes = r["writes"]
+        lines += [
+            "#### Writes with and without the statistics triggers\n",
+            f"{r['connections']} concurrent writers; booking creation (`POST /api/bookings/`) and a status transition "
+            "(`POST /api/bookings/{id}/cancel/`), the triggers on bookings and payments enabled or disabled, "
+            "runs interleaved.\n",
+            "| writes | req/s (median) | min–max req/s | spread | p50 | p99 | non-2xx |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for name, x in writes.items():
+            lines.append(self._http_row(name, x))
+        lines.append("")
+        for op in ("creation", "cancel"):
+            on, off = writes[f"{op} triggers on"], writes[f"{op} triggers off"]
+            ratio = on["rps"] / off["rps"] if off["rps"] else 0
+            lines.append(f"- {op}: with triggers / without = **{ratio:.2f}** (target at least 0.9)")
+            self._target(
+                f"booking {op} throughput with triggers / without, 16 writers, at least 0.9",
+                f"{ratio:.2f}",
+                ratio >= 0.9,
+            )
+        lines.append("")
 
         lines += [
-            "#### Database round trips per 1,000 requests (80% staff dashboard reads, 20% booking creations)\n",
-            "| cache | requests | req/s | p99 | DB queries | per 1,000 requests (target < 700) |",
-            "|---|---|---|---|---|---|",
+            "#### Mixed load: 80% staff dashboard reads, 20% booking creations, with a freshness probe\n",
+            "The probe commits a booking in plain SQL on its own connection, waits 1 s, reads the dashboard "
+            "through HTTP and checks it counts every booking that existed at its commit. Round trips are "
+            "django-prometheus's `django_db_execute_total` over every worker, per 1,000 HTTP requests.\n",
+            "| cache | req/s (median) | spread | p99 | DB queries per run | per 1,000 requests (min–max) | "
+            "fresh probes |",
+            "|---|---|---|---|---|---|---|",
         ]
         for label, x in r["mixed"].items():
+            low, high = x["per_1000_range"]
             lines.append(
-                f"| {label} | {x['requests']:,} | {x['rps']:,.0f} | {_ms(x['p99_ms'])} | "
-                f"{x['db_queries']:,.0f} | {x['per_1000']:.0f} |"
+                f"| {label} | {x['rps']:,.0f} | {x['spread']:.0%} | {_ms(x['p99_ms'])} | {x['db_queries']:,.0f} | "
+                f"{x['per_1000']:.0f} ({low:.0f}–{high:.0f}) | {x['fresh']}/{x['probes']} |"
             )
-        on = r["mixed"]["cache on (Redis)"]["per_1000"]
-        self._target("DB round trips per 1,000 mixed requests, cache on, under 700", f"{on:.0f}", on < 700)
+        on = next(iter(r["mixed"].values()))
+        self._target(
+            "DB round trips per 1,000 mixed requests, every read fresh, at most 250",
+            f"{on['per_1000']:.0f}",
+            on["per_1000"] <= 250,
+        )
+        self._target(
+            "freshness probes during the mixed load (write, wait 1 s, read)",
+            f"{on['fresh']}/{on['probes']}",
+            on["probes"] > 0 and on["fresh"] == on["probes"],
+        )
 
         lines += ["\n#### Connection handling (bookings list)\n", "| mode | req/s | p50 | p99 |", "|---|---|---|---|"]
         best = max(r["connections_modes"].items(), key=lambda item: item[1]["rps"])
         for label, x in r["connections_modes"].items():
             lines.append(f"| {label} | {x['rps']:,.0f} | {_ms(x['p50_ms'])} | {_ms(x['p99_ms'])} |")
-        lines.append(f"\nBest in this run: **{best[0]}**.\n")
+        lines.append(f"\nBest in this run: **{best[0]}** (single runs).\n")
         self.parts.append("\n".join(lines))
+
+    @staticmethod
+    def _http_row(name: str, x: dict) -> str:
+        return (
+            f"| {name} | {x['rps']:,.0f} | {x.get('rps_min', x['rps']):,.0f}–{x.get('rps_max', x['rps']):,.0f} | "
+            f"{x.get('spread', 0):.0%} | {_ms(x['p50_ms'])} | {_ms(x['p99_ms'])} | {x['non_2xx']} |"
+        )
 
     def scale_point(self, label: str, bookings: int, costs: dict) -> None:
         self.scale_points = getattr(self, "scale_points", {})

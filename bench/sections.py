@@ -12,6 +12,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -20,7 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -194,7 +195,7 @@ def cache_memory(report: Report) -> None:
 
 
 def _redis_cache_memory() -> dict | None:
-    url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+    url = _bench_redis_url()
     try:
         import redis
 
@@ -229,7 +230,7 @@ class Server:
             "WEB_CONCURRENCY": str(workers),
             "DJANGO_SETTINGS_MODULE": "bench.settings",
             "PROMETHEUS_MULTIPROC_DIR": self.metrics_dir,
-            "CACHE_URL": "redis://127.0.0.1:6379/14",
+            "CACHE_URL": _bench_redis_url(),
             **env,
         }
         self.process: subprocess.Popen | None = None
@@ -378,52 +379,206 @@ def _booking_body() -> str:
     return json.dumps(booking_request(scheduled_date=(timezone.now() + timedelta(days=2)).isoformat()))
 
 
+HTTP_REPEAT = 3
+
+
+def _repeated(server_url: str, path: str, script: str, *, seconds: int, connections: int, repeat: int) -> dict:
+    """wrk `repeat` times: the median run (by req/s) with the spread of req/s across runs."""
+    runs = [_wrk(f"{server_url}{path}", script, seconds=seconds, connections=connections) for _ in range(repeat)]
+    return _summary(runs)
+
+
+def _summary(runs: list[dict]) -> dict:
+    ordered = sorted(runs, key=lambda r: r["rps"])
+    median = dict(ordered[len(ordered) // 2])
+    rates = [r["rps"] for r in runs]
+    median["runs"] = len(runs)
+    median["rps_min"], median["rps_max"] = min(rates), max(rates)
+    median["spread"] = (max(rates) - min(rates)) / median["rps"] if median["rps"] else 0.0
+    median["non_2xx"] = sum(r["non_2xx"] for r in runs)
+    return median
+
+
+STATS_TRIGGERS = {
+    table: [f"stats_rollup_{table}_{op}" for op in ("ins", "upd", "del", "trunc")]
+    for table in ("bookings_booking", "payments_payment")
+}
+
+
+def _stats_triggers(enabled: bool) -> None:
+    verb = "ENABLE" if enabled else "DISABLE"
+    with connection.cursor() as cursor:
+        for table, names in STATS_TRIGGERS.items():
+            for name in names:
+                cursor.execute(f"ALTER TABLE {table} {verb} TRIGGER {name}")
+
+
+CANCEL_LUA = """
+local counter = 0
+request = function()
+  local id = {first} + counter * 2 + tid
+  counter = counter + 1
+  return wrk.format("POST", "/api/bookings/" .. id .. "/cancel/", {{["Authorization"] = "Token {token}",
+    ["Content-Type"] = "application/json"}}, "{{}}")
+end
+"""
+CANCEL_SETUP = """
+local next_tid = 0
+setup = function(thread)
+  thread:set("tid", next_tid)
+  next_tid = next_tid + 1
+end
+"""
+
+
+def _pending_bookings(count: int) -> int:
+    """`count` pending bookings of the bench client, inserted in one statement (consecutive
+    ids); returns the first id."""
+    from users.models import User
+
+    client = User.objects.get(email="bench-client@wemoov.test")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO bookings_booking (user_id, service_type, status, pickup_address, pickup_lat, pickup_lng,
+              dropoff_address, dropoff_lat, dropoff_lng, distance_km, price, scheduled_date, cancel_reason,
+              created_at, updated_at)
+            SELECT %s, 'ride', 'pending', 'A', 5.3, -4.0, 'B', 5.31, -4.01, 1.5, 1000, now() + interval '1 day', '',
+              now(), now()
+            FROM generate_series(1, %s) RETURNING id""",
+            [client.pk, count],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    assert ids == list(range(ids[0], ids[0] + count))  # noqa: S101 - the Lua script counts on it
+    return ids[0]
+
+
+def write_throughput(server: Server, tokens: dict, body: str, *, seconds: int, connections: int, repeat: int):
+    """Booking creation and cancellation with 16 writers, the statistics triggers on and
+    off, interleaved (on/off/off/on...) so the machine's drift weighs on both alike."""
+    create = LUA["post"].format(token=tokens["client"], body=body)
+    runs: dict = {(mode, op): [] for mode in ("on", "off") for op in ("creation", "cancel")}
+    for round_ in range(repeat):
+        for enabled in (True, False) if round_ % 2 == 0 else (False, True):
+            mode = "on" if enabled else "off"
+            _stats_triggers(enabled)
+            try:
+                runs[(mode, "creation")].append(
+                    _wrk(f"{server.url}/api/bookings/", create, seconds=seconds, connections=connections)
+                )
+                first = _pending_bookings(2_000 * seconds)
+                cancel = CANCEL_SETUP + CANCEL_LUA.format(first=first, token=tokens["client"])
+                runs[(mode, "cancel")].append(_wrk(f"{server.url}/", cancel, seconds=seconds, connections=connections))
+            finally:
+                _stats_triggers(True)
+    from stats.rollup import rebuild
+
+    rebuild()  # the runs with the triggers off left the summary behind: repair it
+    return {f"{op} triggers {mode}": _summary(r) for (mode, op), r in runs.items()}
+
+
+class _FreshnessProbe:
+    """During a load: commit a booking in plain SQL, wait 1 s, read the dashboard through
+    HTTP, and check it counts at least the bookings that existed at the commit."""
+
+    def __init__(self, server: Server, token: str) -> None:
+        self.server, self.token = server, token
+        self.results: list[dict] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        import psycopg
+
+        from users.models import User
+
+        client_id = User.objects.get(email="bench-client@wemoov.test").pk
+        connections.close_all()
+        with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
+            while not self.stop.is_set():
+                conn.execute(
+                    "INSERT INTO bookings_booking (user_id, service_type, status, pickup_address, pickup_lat,"
+                    " pickup_lng, dropoff_address, dropoff_lat, dropoff_lng, distance_km, price, scheduled_date,"
+                    " cancel_reason, created_at, updated_at) VALUES (%s, 'ride', 'pending', 'A', 5.3, -4.0, 'B',"
+                    " 5.31, -4.01, 1.5, 1000, now() + interval '1 day', '', now(), now())",
+                    [client_id],
+                )
+                (count,) = conn.execute("SELECT COUNT(*) FROM bookings_booking").fetchone()
+                committed = time.time()
+                while time.time() < committed + 1.0:
+                    time.sleep(0.01)
+                seen = json.loads(self.server.get("/api/stats/dashboard/", self.token))["bookings"]["total"]
+                self.results.append({"fresh": seen >= count, "missing": max(0, count - seen)})
+                self.stop.wait(0.5)
+
+
 def http(report: Report, *, quick: bool) -> None:
     if not shutil.which("wrk"):
         report.http_skipped("wrk is not installed (make bench installs Debian's wrk package as root)")
         return
     cores = os.cpu_count() or 2
     workers = cores + 1  # the load generator shares the machine's cores
-    seconds, connections = (2, 4) if quick else (10, 16)
+    seconds, connections_, repeat = (2, 4, 1) if quick else (10, 16, HTTP_REPEAT)
     tokens = _tokens()
     body = _booking_body()
     get = LUA["get"].format(token=tokens["admin"])
-    results: dict = {"workers": workers, "seconds": seconds, "connections": connections}
+    results: dict = {"workers": workers, "seconds": seconds, "connections": connections_, "repeat": repeat}
 
     with Server(workers) as server:
         server.get("/api/stats/dashboard/", tokens["admin"])
         # Warm every worker up (imports, first connections) before the first measured row.
-        _wrk(f"{server.url}/bench/ping/", get, seconds=1, connections=connections)
-        results["ping"] = _wrk(f"{server.url}/bench/ping/", get, seconds=seconds, connections=connections)
-        results["dashboard (warm)"] = _wrk(
-            f"{server.url}/api/stats/dashboard/", get, seconds=seconds, connections=connections
+        _wrk(f"{server.url}/bench/ping/", get, seconds=1, connections=connections_)
+        # ping and the warm dashboard interleaved, so drift weighs on both alike.
+        ping_runs, warm_runs = [], []
+        for round_ in range(repeat):
+            pair = [("ping", "/bench/ping/"), ("warm", "/api/stats/dashboard/")]
+            for name, path in pair if round_ % 2 == 0 else pair[::-1]:
+                run = _wrk(f"{server.url}{path}", get, seconds=seconds, connections=connections_)
+                (ping_runs if name == "ping" else warm_runs).append(run)
+        results["ping"], results["dashboard (warm)"] = _summary(ping_runs), _summary(warm_runs)
+        results["bookings list"] = _repeated(
+            server.url, "/api/bookings/?page_size=20", get, seconds=seconds, connections=connections_, repeat=repeat
         )
-        results["bookings list"] = _wrk(
-            f"{server.url}/api/bookings/?page_size=20", get, seconds=seconds, connections=connections
+        results["writes"] = write_throughput(
+            server, tokens, body, seconds=seconds, connections=connections_, repeat=max(2, repeat)
         )
-        results["booking creation"] = _wrk(
-            f"{server.url}/api/bookings/",
-            LUA["post"].format(token=tokens["client"], body=body),
-            seconds=seconds,
-            connections=connections,
-        )
-    with Server(workers, CACHE_TTL_DASHBOARD="0", CACHE_SWR="0") as server:
-        # Every request computes: one connection per worker, or they would only queue.
-        results["dashboard (cold)"] = _wrk(
-            f"{server.url}/api/stats/dashboard/", get, seconds=seconds, connections=workers
+    with Server(workers, CACHE_TTL_DASHBOARD="0") as server:
+        # TTL 0: no cache, no waiting; every request computes. One connection per worker.
+        results["dashboard (cold)"] = _repeated(
+            server.url, "/api/stats/dashboard/", get, seconds=seconds, connections=workers, repeat=repeat
         )
 
     mixed = LUA["mixed"].format(admin=tokens["admin"], client=tokens["client"], body=body)
     results["mixed"] = {}
-    for label, cache_url in (("cache on (Redis)", "redis://127.0.0.1:6379/14"), ("cache off", "dummy://")):
-        with Server(workers, CACHE_URL=cache_url) as server:
+    for label, cache_url, ttl in (
+        ("cache on (Redis), statistics TTL 1 s", _bench_redis_url(), "1"),
+        ("no cache (TTL 0)", _bench_redis_url(), "0"),
+    ):
+        with Server(workers, CACHE_URL=cache_url, CACHE_TTL_DASHBOARD=ttl) as server:
             server.get("/api/stats/dashboard/", tokens["admin"])
-            before = server.db_queries(tokens["admin"])
-            run = _wrk(f"{server.url}/", mixed, seconds=seconds, connections=connections)
-            after = server.db_queries(tokens["admin"])
-            run["db_queries"] = after - before
-            run["per_1000"] = 1000 * (after - before) / max(run["requests"], 1)
-            results["mixed"][label] = run
+            runs, probes = [], []
+            for _ in range(repeat if ttl != "0" else 1):
+                probe = _FreshnessProbe(server, tokens["admin"])
+                thread = threading.Thread(target=probe.run)
+                before = server.db_queries(tokens["admin"])
+                thread.start()
+                run = _wrk(f"{server.url}/", mixed, seconds=seconds, connections=connections_)
+                probe.stop.set()
+                thread.join(timeout=30)
+                after = server.db_queries(tokens["admin"])
+                # The probe's own dashboard reads are requests too; its SQL is not counted (own connection).
+                requests = run["requests"] + len(probe.results)
+                run["db_queries"] = after - before
+                run["per_1000"] = 1000 * (after - before) / max(requests, 1)
+                runs.append(run)
+                probes += probe.results
+            summary = _summary(runs)
+            per_1000 = sorted(r["per_1000"] for r in runs)
+            summary["per_1000"] = per_1000[len(per_1000) // 2]
+            summary["per_1000_range"] = (per_1000[0], per_1000[-1])
+            summary["db_queries"] = sum(r["db_queries"] for r in runs) / len(runs)
+            summary["probes"] = len(probes)
+            summary["fresh"] = sum(p["fresh"] for p in probes)
+            results["mixed"][label] = summary
 
     results["connections_modes"] = {}
     for label, env in (
@@ -433,6 +588,10 @@ def http(report: Report, *, quick: bool) -> None:
     ):
         with Server(workers, **env) as server:
             results["connections_modes"][label] = _wrk(
-                f"{server.url}/api/bookings/?page_size=20", get, seconds=seconds, connections=connections
+                f"{server.url}/api/bookings/?page_size=20", get, seconds=seconds, connections=connections_
             )
     report.http(results)
+
+
+def _bench_redis_url() -> str:
+    return os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")

@@ -11,7 +11,7 @@ row per figure key, not 10,000. Writers only INSERT deltas: no writer waits on a
 and none can deadlock on one. Every ~``COMPACT_EVERY`` delta rows the writing statement
 folds the deltas into ``Rollup`` (``stats_rollup_compact()``), under a transaction-level
 try-lock, so one transaction folds at a time and nobody waits for it. TRUNCATE clears the
-table's figures. Nothing is session-bound (no LISTEN/NOTIFY, no session lock or setting), so
+table's figures. Nothing is session-bound (no listen/notify, no session lock or setting), so
 it works through PgBouncer in transaction mode.
 
 SQLite: row-level triggers update ``Rollup`` directly (SQLite has one writer at a time).
