@@ -117,7 +117,7 @@ CONN_MAX_AGE = env_int("CONN_MAX_AGE", 60)
 def database_config(url: str) -> dict:
     config = dj_database_url.parse(url, conn_max_age=CONN_MAX_AGE, conn_health_checks=True)
     if config["ENGINE"] == "django.db.backends.postgresql":
-        config["ENGINE"] = "django_prometheus.db.backends.postgresql"
+        config["ENGINE"] = "wemoov.db_backends.postgresql"
         options = config.setdefault("OPTIONS", {})
         options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
         if DATABASE_POOL:
