@@ -18,8 +18,8 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
+from demo.factories import BookingFactory, PaymentFactory
 from payments.models import Payment
-from tests.factories import BookingFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -65,7 +65,7 @@ def paid(db):
 
 
 def test_a_booking_made_through_the_api(short_ttl, as_admin, as_client):
-    from tests.factories import booking_request
+    from demo.factories import booking_request
 
     before = _figures(as_admin)
     assert as_client.post("/api/bookings/", booking_request(), format="json").status_code == 201

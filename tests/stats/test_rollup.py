@@ -17,12 +17,12 @@ from django.db import connection
 from django.utils import timezone
 
 from bookings.models import Booking
+from demo.factories import BookingFactory, ClientFactory, DriverFactory, PaymentFactory, VehicleFactory
 from fleet.models import Driver, Vehicle
 from payments.models import Payment
 from stats import rollup
 from stats.models import EPOCH, Rollup, RollupDelta
 from stats.selectors import PERIODS, revenue_series, revenue_window, tiles
-from tests.factories import BookingFactory, ClientFactory, DriverFactory, PaymentFactory, VehicleFactory
 from tests.stats.rollup_helpers import assert_summary_exact
 from users.models import User
 

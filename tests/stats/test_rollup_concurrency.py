@@ -15,11 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from bookings.models import Booking
-from fleet.models import Driver
-from payments.models import Payment
-from stats import rollup
-from tests.conftest import client_for
-from tests.factories import (
+from demo.factories import (
     AdminFactory,
     BookingFactory,
     ClientFactory,
@@ -28,6 +24,10 @@ from tests.factories import (
     VehicleFactory,
     booking_request,
 )
+from fleet.models import Driver
+from payments.models import Payment
+from stats import rollup
+from tests.conftest import client_for
 from tests.stats.rollup_helpers import assert_summary_exact
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

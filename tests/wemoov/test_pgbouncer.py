@@ -64,7 +64,7 @@ def test_this_run_really_goes_through_pgbouncer():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_compaction_and_rebuild_work_through_the_pooler():
-    from tests.factories import BookingFactory, PaymentFactory
+    from demo.factories import BookingFactory, PaymentFactory
 
     for _ in range(5):
         PaymentFactory(booking=BookingFactory(), status="completed")
