@@ -81,3 +81,15 @@ def test_seed_demo_if_empty_leaves_existing_data_alone():
 def test_seed_demo_refuses_more_drivers_than_users():
     with pytest.raises(CommandError, match="drivers"):
         call_command("seed_demo", users=2, drivers=3, vehicles=0, bookings=0, payments=0)
+
+
+def test_seeded_rows_reach_the_statistics_summary():
+    """PostgreSQL's COPY fires the statement triggers (transition tables included), SQLite's
+    bulk inserts the row triggers: the seed needs no rebuild, and so do --append and --flush."""
+    from tests.stats.rollup_helpers import assert_summary_exact
+
+    call_command("seed_demo", **SMALL, batch_size=50)
+    call_command("seed_demo", **SMALL, batch_size=50, append=True, older_than_days=31)
+    assert_summary_exact()
+    call_command("seed_demo", **SMALL, batch_size=50, flush=True)
+    assert_summary_exact()
