@@ -225,8 +225,10 @@ class Report:
         lines = [
             "### Scale: cold statistics as history grows\n",
             "A request with the statistics cache empty minus the same request warm (through the whole "
-            "Django stack, in process), median of interleaved runs; the spread is the interquartile range "
-            "of the cold requests. The summary tables make the cost independent of the history.\n",
+            "Django stack, in process), median of the runs; the small and the full databases (the small one "
+            "is a copy taken before the history was appended) are measured in turn, in the same minutes; "
+            "± is the interquartile range of the cold requests. A recorded 10M point was measured in its "
+            "own run, against the 1M database just before it grew.\n",
             "| bookings | " + " | ".join(names) + " |",
             "|---|" + "---|" * len(names),
         ]

@@ -34,6 +34,86 @@ def _client():
     return api
 
 
+def snapshot(url: str, suffix: str = "_small") -> str:
+    """A copy of the benchmark database as it is now (CREATE DATABASE ... TEMPLATE), so a
+    later size can be measured interleaved with this one; returns the copy's name."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+    from django.db import connections
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    copy = f"{name}{suffix}"
+    connections.close_all()
+    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"')
+    return copy
+
+
+def _admin():
+    from users.models import User
+
+    return User.objects.filter(email="bench-scale@wemoov.test").first() or User.objects.create_superuser(
+        email="bench-scale@wemoov.test", password=None
+    )
+
+
+def measure_interleaved(report, repeat: int, small_db: str) -> None:
+    """Cold and warm requests against the small copy and the full database in turn, in the
+    same minutes, so the machine's load weighs on both sizes alike."""
+    from django.db import connections
+    from rest_framework.test import APIClient
+
+    from bookings.models import Booking
+    from stats.services import stats_cache_clear
+    from wemoov.cache import clear_local
+
+    connections.settings["small"] = {**connections.settings["default"], "NAME": small_db}
+    full_wrapper, small_wrapper = connections["default"], connections["small"]
+    api = APIClient(SERVER_NAME="127.0.0.1")
+    api.force_authenticate(_admin())
+    samples = {(size, name): ([], []) for size in ("small", "full") for name in PATHS}
+    rows = {}
+    try:
+        for size, wrapper in (("small", small_wrapper), ("full", full_wrapper)):
+            connections["default"] = wrapper
+            rows[size] = Booking.objects.count()
+            for path in PATHS.values():
+                assert api.get(path).status_code == 200  # noqa: S101 - warms imports and plans
+        for round_ in range(repeat):
+            order = (("small", small_wrapper), ("full", full_wrapper))
+            for size, wrapper in order if round_ % 2 == 0 else order[::-1]:
+                connections["default"] = wrapper
+                for name, path in PATHS.items():
+                    cold, warm = samples[(size, name)]
+                    stats_cache_clear()
+                    clear_local()
+                    started = time.perf_counter()
+                    api.get(path)
+                    cold.append(time.perf_counter() - started)
+                    started = time.perf_counter()
+                    api.get(path)
+                    warm.append(time.perf_counter() - started)
+    finally:
+        connections["default"] = full_wrapper
+        small_wrapper.close()
+    for size in ("small", "full"):
+        costs = {name: _costs(*samples[(size, name)]) for name in PATHS}
+        report.scale_point(size, rows[size], costs)
+
+
+def _costs(cold: list[float], warm: list[float]) -> dict:
+    quartiles = statistics.quantiles(cold, n=4)
+    return {
+        "cold_ms": statistics.median(cold) * 1000,
+        "warm_ms": statistics.median(warm) * 1000,
+        "cost_ms": max(0.0, (statistics.median(cold) - statistics.median(warm)) * 1000),
+        "cold_iqr_ms": (quartiles[2] - quartiles[0]) * 1000,
+    }
+
+
 def cold_costs(repeat: int) -> dict[str, dict]:
     """Per path: median cold request, median warm request, their difference (ms), and the
     spread (interquartile range) of the cold samples."""
