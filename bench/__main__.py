@@ -145,6 +145,7 @@ def _grow_existing(report, scale_section, sections, repeat: int, out: str) -> in
     sections.vacuum_analyze()
     point = scale_section.measure(report, "10M", repeat)
     scale_section.record_10m(point, seconds)
+    report.scale_targets()
     Path(out).write_text(report.render())
     print(report.render())
     return 0
