@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
@@ -60,7 +60,8 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied(exc.message)
     elif isinstance(exc, errors.Conflict):
         exc = ConflictError(exc.message, exc.code)
-    elif isinstance(exc, Http404):
+    elif isinstance(exc, (Http404, ObjectDoesNotExist)):
+        # ObjectDoesNotExist: a row the view found was deleted before the service locked it.
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
