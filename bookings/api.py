@@ -12,15 +12,14 @@ from bookings.models import Booking
 from bookings.selectors import booking_acceptable_by, booking_list_for
 from bookings.serializers import (
     BookingAssignSerializer,
-    BookingCancelSerializer,
     BookingCreateSerializer,
     BookingRateSerializer,
     BookingSerializer,
 )
 from fleet.selectors import driver_for_user
-from users.models import Role
 from users.permissions import IsAdmin, IsClient, IsDriver
-from wemoov.errors import AlreadyPaid, AlreadyTaken, DriverUnavailable, InvalidTransition, NoAvailableVehicle
+from wemoov.errors import AlreadyTaken, DriverUnavailable, InvalidTransition, NoAvailableVehicle
+from wemoov.models import Via
 from wemoov.schema import (
     BAD_CURSOR,
     CSRF,
@@ -59,7 +58,9 @@ OWN_DRIVER_ACTION_FORBIDDEN = forbidden(ROLE, "only the booking's driver may do 
 class BookingViewSet(
     ReplicaListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
-    """Bookings and their lifecycle. Who sees what: `bookings.selectors.booking_list_for`."""
+    """Bookings and their lifecycle. Who sees what: `bookings.selectors.booking_list_for`.
+    `cancel` settles the booking's payments, so it is served by `payments.api` (bookings
+    never import payments)."""
 
     serializer_class = BookingSerializer
     filterset_class = BookingFilter
@@ -111,7 +112,9 @@ class BookingViewSet(
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         booking = self.get_object()
-        return self._respond(services.booking_accept(booking_id=booking.pk, driver=self._driver()))
+        return self._respond(
+            services.booking_accept(booking_id=booking.pk, driver=self._driver(), actor=request.user, via=Via.API)
+        )
 
     @extend_schema(
         request=BookingAssignSerializer,
@@ -128,7 +131,9 @@ class BookingViewSet(
         booking = self.get_object()
         serializer = BookingAssignSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return self._respond(services.booking_assign(booking_id=booking.pk, **serializer.validated_data))
+        return self._respond(
+            services.booking_assign(booking_id=booking.pk, actor=request.user, via=Via.API, **serializer.validated_data)
+        )
 
     def _own_driver_booking(self) -> tuple[Booking, object]:
         booking, driver = self.get_object(), self._driver()
@@ -143,7 +148,9 @@ class BookingViewSet(
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
         booking, driver = self._own_driver_booking()
-        return self._respond(services.booking_start(booking_id=booking.pk, driver=driver))
+        return self._respond(
+            services.booking_start(booking_id=booking.pk, driver=driver, actor=request.user, via=Via.API)
+        )
 
     @extend_schema(
         request=None,
@@ -152,28 +159,9 @@ class BookingViewSet(
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         booking, driver = self._own_driver_booking()
-        return self._respond(services.booking_complete(booking_id=booking.pk, driver=driver))
-
-    @extend_schema(
-        request=BookingCancelSerializer,
-        responses={
-            200: BookingSerializer,
-            **invalid_body(BookingCancelSerializer),
-            **ACTION_ERRORS,
-            **forbidden("a driver may cancel only a booking they drive", CSRF),
-            **conflict("BookingCancelConflict", InvalidTransition, AlreadyPaid),
-        },
-    )
-    @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
-        booking = self.get_object()
-        user = request.user
-        if user.role == Role.DRIVER and booking.driver_id is None:
-            # A driver sees the open pool but may only cancel what they drive.
-            raise exceptions.PermissionDenied("Only the booking's client, its driver or staff may cancel it.")
-        serializer = BookingCancelSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return self._respond(services.booking_cancel(booking_id=booking.pk, **serializer.validated_data))
+        return self._respond(
+            services.booking_complete(booking_id=booking.pk, driver=driver, actor=request.user, via=Via.API)
+        )
 
     @extend_schema(
         request=BookingRateSerializer,

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from wemoov.models import TransitionRecord
+
 
 class ServiceType(models.TextChoices):
     RIDE = "ride", "Ride"
@@ -98,3 +100,15 @@ class Booking(models.Model):
 
     def __str__(self) -> str:
         return f"Booking #{self.pk} ({self.service_type}, {self.status})"
+
+
+class BookingTransition(TransitionRecord):
+    """A booking's status history (`bookings.services` writes one per transition)."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="transitions", db_index=False)
+
+    class Meta(TransitionRecord.Meta):
+        indexes = [
+            # The booking page's history: `WHERE booking_id = ? ORDER BY created_at, id`.
+            models.Index(fields=["booking", "created_at"], name="booking_transition_idx"),
+        ]

@@ -2,7 +2,10 @@
 
 Every transition locks the booking row (`select_for_update`) inside a transaction, so two
 drivers accepting at once are serialised: the first wins, the second finds the booking
-confirmed and gets 409 `already_taken`.
+confirmed and gets 409 `already_taken`. Each transition says who makes it (`actor`) and
+through what (`via`: api, admin, command) and writes its history row in the same
+transaction. Cancelling is the one transition with payments to settle: callers use
+`payments.services.booking_cancel_and_settle`, which calls `booking_cancel` below.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from bookings.models import Booking, BookingStatus
+from bookings.models import Booking, BookingStatus, BookingTransition
 from fleet.models import Driver, Vehicle
 from users.models import User
 from wemoov.cache import USER_STATS, invalidate_key_on_commit
@@ -27,6 +30,7 @@ from wemoov.errors import (
     NoAvailableVehicle,
     NotPermitted,
 )
+from wemoov.models import Via
 
 EARTH_RADIUS_KM = 6371.0088
 CENTS = Decimal("0.01")
@@ -63,7 +67,19 @@ def _transition(booking: Booking, action: str) -> str:
     return target
 
 
-def _locked(booking_id: int) -> Booking:
+def _record(booking: Booking, *, from_status: str, actor: User, via: Via | str) -> None:
+    BookingTransition.objects.create(
+        booking=booking,
+        from_status=from_status,
+        to_status=booking.status,
+        actor=actor,
+        actor_email=actor.email,
+        via=via,
+    )
+
+
+def booking_locked(*, booking_id: int) -> Booking:
+    """The booking, its row locked until the current transaction ends."""
     return Booking.objects.select_for_update().get(pk=booking_id)
 
 
@@ -117,10 +133,11 @@ def _available_vehicle(driver: Driver) -> Vehicle:
 
 
 @transaction.atomic
-def booking_accept(*, booking_id: int, driver: Driver) -> Booking:
-    booking = _locked(booking_id)
+def booking_accept(*, booking_id: int, driver: Driver, actor: User, via: Via | str) -> Booking:
+    booking = booking_locked(booking_id=booking_id)
     if booking.driver_id is not None and booking.driver_id != driver.pk:
         raise AlreadyTaken()
+    from_status = booking.status
     booking.status = _transition(booking, "accept")
     # The driver's flag is read fresh: the profile cached on the request may be stale.
     if not Driver.objects.filter(pk=driver.pk, is_available=True).exists():
@@ -128,50 +145,62 @@ def booking_accept(*, booking_id: int, driver: Driver) -> Booking:
     booking.vehicle = _available_vehicle(driver)
     booking.driver = driver
     booking.save(update_fields=["status", "driver", "vehicle", "updated_at"])
+    _record(booking, from_status=from_status, actor=actor, via=via)
     booking_user_stats_invalidate(booking)
     return booking
 
 
 @transaction.atomic
-def booking_assign(*, booking_id: int, driver: Driver, vehicle: Vehicle | None = None) -> Booking:
-    booking = _locked(booking_id)
+def booking_assign(
+    *, booking_id: int, driver: Driver, actor: User, via: Via | str, vehicle: Vehicle | None = None
+) -> Booking:
+    booking = booking_locked(booking_id=booking_id)
+    from_status = booking.status
     booking.status = _transition(booking, "assign")
     if vehicle is not None and vehicle.driver_id != driver.pk:
         raise InvalidInput.on("vehicle", "This vehicle does not belong to that driver.")
     booking.vehicle = vehicle or _available_vehicle(driver)
     booking.driver = driver
     booking.save(update_fields=["status", "driver", "vehicle", "updated_at"])
+    _record(booking, from_status=from_status, actor=actor, via=via)
     booking_user_stats_invalidate(booking)
     return booking
 
 
-def _driver_transition(*, booking_id: int, driver: Driver, action: str) -> Booking:
-    booking = _locked(booking_id)
+def _driver_transition(*, booking_id: int, driver: Driver, action: str, actor: User, via: Via | str) -> Booking:
+    booking = booking_locked(booking_id=booking_id)
     if booking.driver_id != driver.pk:
         raise NotPermitted("Only the booking's driver may do this.")
     booking.driver = driver  # the same row, already loaded
+    from_status = booking.status
     booking.status = _transition(booking, action)
     booking.save(update_fields=["status", "updated_at"])
+    _record(booking, from_status=from_status, actor=actor, via=via)
     booking_user_stats_invalidate(booking)
     return booking
 
 
 @transaction.atomic
-def booking_start(*, booking_id: int, driver: Driver) -> Booking:
-    return _driver_transition(booking_id=booking_id, driver=driver, action="start")
+def booking_start(*, booking_id: int, driver: Driver, actor: User, via: Via | str) -> Booking:
+    return _driver_transition(booking_id=booking_id, driver=driver, action="start", actor=actor, via=via)
 
 
 @transaction.atomic
-def booking_complete(*, booking_id: int, driver: Driver) -> Booking:
-    return _driver_transition(booking_id=booking_id, driver=driver, action="complete")
+def booking_complete(*, booking_id: int, driver: Driver, actor: User, via: Via | str) -> Booking:
+    return _driver_transition(booking_id=booking_id, driver=driver, action="complete", actor=actor, via=via)
 
 
-@transaction.atomic
-def booking_cancel(*, booking_id: int, reason: str = "") -> Booking:
-    booking = _locked(booking_id)
+@transaction.atomic(savepoint=False)  # inside the caller's transaction when there is one
+def booking_cancel(*, booking_id: int, actor: User, via: Via | str, reason: str = "") -> Booking:
+    """The bookings half of a cancellation: lock, transition, history. It knows nothing of
+    payments; `payments.services.booking_cancel_and_settle` calls it and then settles them
+    in the same transaction, and that is what the API, the admin and commands call."""
+    booking = booking_locked(booking_id=booking_id)
+    from_status = booking.status
     booking.status = _transition(booking, "cancel")
     booking.cancel_reason = reason
     booking.save(update_fields=["status", "cancel_reason", "updated_at"])
+    _record(booking, from_status=from_status, actor=actor, via=via)
     booking_user_stats_invalidate(booking)
     return booking
 
@@ -180,7 +209,7 @@ def booking_cancel(*, booking_id: int, reason: str = "") -> Booking:
 def booking_rate(*, booking_id: int, rating: int) -> Booking:
     """The client's rating of a completed booking, once; the driver's mean and count move
     together under the driver's row lock."""
-    booking = _locked(booking_id)
+    booking = booking_locked(booking_id=booking_id)
     if booking.status != BookingStatus.COMPLETED:
         raise InvalidTransition("Only a completed booking can be rated.")
     if booking.rating is not None:

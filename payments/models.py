@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from wemoov.models import TransitionRecord
+
 
 class PaymentMethod(models.TextChoices):
     CARD = "card", "Card"
@@ -62,3 +64,15 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"Payment #{self.pk} {self.amount} {self.currency} ({self.status})"
+
+
+class PaymentTransition(TransitionRecord):
+    """A payment's status history (`payments.services` writes one per transition)."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="transitions", db_index=False)
+
+    class Meta(TransitionRecord.Meta):
+        indexes = [
+            # The payment page's history: `WHERE payment_id = ? ORDER BY created_at, id`.
+            models.Index(fields=["payment", "created_at"], name="payment_transition_idx"),
+        ]

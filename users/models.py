@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+from users.credentials import credentials_changed
 
 
 class Role(models.TextChoices):
@@ -83,7 +85,24 @@ class User(AbstractBaseUser, PermissionsMixin):
     def save(self, *args, **kwargs):
         self.email = UserManager.normalize_email(self.email)
         self.is_staff = self.role == Role.ADMIN
-        super().save(*args, **kwargs)
+        existing = not self._state.adding
+        password_set = self._password is not None  # set_password() since the last save
+        update_fields = kwargs.get("update_fields")
+        # One transaction with the revocation (no savepoint of its own inside a caller's).
+        with transaction.atomic(using=kwargs.get("using"), savepoint=False):
+            super().save(*args, **kwargs)
+            if existing and not (update_fields is not None and set(update_fields) <= {"last_login"}):
+                self.revoke_credentials(delete_tokens=password_set or not self.is_active)
+
+    def revoke_credentials(self, *, delete_tokens: bool) -> None:
+        """Every path that changes a user ends here (see `users.credentials`): the cached
+        token lookups are dropped for every process once the transaction commits, and a
+        deactivated user's or a new password's tokens are deleted from the database."""
+        tokens = self.auth_token_set.all()
+        digests = list(tokens.values_list("digest", flat=True))
+        if delete_tokens and digests:
+            tokens.delete()
+        credentials_changed(user_id=self.pk, digests=digests)
 
     @property
     def full_name(self) -> str:

@@ -11,27 +11,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from knox.models import AuthToken
 
-from users.authentication import token_cache_key
+from users.credentials import token_cache_key
 from users.models import Role, User, UserManager
 from wemoov.cache import USER_STATS, invalidate_key_on_commit
 from wemoov.errors import InvalidInput
 from wemoov.services import UNCHANGED, changed_fields
 
 EMAIL_TAKEN = "A user with this email already exists."
-
-
-def user_auth_cache_forget(*, user_id: int) -> None:
-    """Drop every cached token lookup of this user (after the transaction commits), so a
-    deactivation, password change or profile edit is seen by the very next request."""
-    digests = list(AuthToken.objects.filter(user_id=user_id).values_list("digest", flat=True))
-
-    def forget() -> None:
-        # On a cache outage the entries expire on their own within the TTL.
-        with contextlib.suppress(Exception):
-            cache.delete_many([token_cache_key(d) for d in digests])
-
-    if digests:
-        transaction.on_commit(forget)
 
 
 def user_create(
@@ -79,7 +65,6 @@ def user_update(
         setattr(user, name, value)
     if changes:
         user.save(update_fields=list(changes))
-        user_auth_cache_forget(user_id=user.pk)
         invalidate_key_on_commit(USER_STATS, user.pk)
     return user
 

@@ -39,3 +39,35 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key} ({self.state})"
+
+
+class Via(models.TextChoices):
+    """Through what a transition was made: the history says it next to who made it."""
+
+    API = "api", "API"
+    ADMIN = "admin", "Admin"
+    COMMAND = "command", "Command"
+
+
+class TransitionRecord(models.Model):
+    """One status transition of a booking or a payment: from which status to which, who
+    made it and through what, written in the same transaction as the transition.
+
+    The actor's email is copied at the time: the history still says who acted after that
+    account is renamed or deleted (the foreign key then becomes NULL)."""
+
+    from_status = models.CharField(max_length=16)
+    to_status = models.CharField(max_length=16)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
+    actor_email = models.EmailField(blank=True)
+    via = models.CharField(max_length=8, choices=Via.choices)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status} by {self.actor_email or 'unknown'} ({self.via})"

@@ -98,6 +98,10 @@ def one_of_each(client_user, driver):
         "done": done,
         "paid": PaymentFactory(booking=done, status="completed"),
         "spare_vehicle": VehicleFactory(driver=None),
+        "paid_booking": (
+            paid_booking := BookingFactory(user=client_user, driver=driver, vehicle=vehicle, status="confirmed")
+        ),
+        "paid_booking_payment": PaymentFactory(booking=paid_booking, status="completed"),
     }
 
 
@@ -110,6 +114,7 @@ def _ids(objs, driver):
         "done": objs["done"].pk,
         "paid": objs["paid"].pk,
         "spare_vehicle": objs["spare_vehicle"].pk,
+        "paid_booking": objs["paid_booking"].pk,
         "driver": driver.pk,
         "vehicle": driver.vehicles.get().pk,
     }
@@ -130,15 +135,18 @@ DETAILS_AND_ACTIONS = [
     ("admin", "patch", "/api/vehicles/{vehicle}/", {"capacity": 3}, 200, 4),
     ("admin", "get", "/api/bookings/{booking}/", None, 200, 1),
     ("client", "post", "/api/bookings/", "booking_body", 201, 3),
-    ("driver", "post", "/api/bookings/{pending}/accept/", None, 200, 8),
-    ("admin", "post", "/api/bookings/{pending}/assign/", {"driver": "{driver}"}, 200, 7),
-    ("driver", "post", "/api/bookings/{booking}/start/", None, 200, 6),
-    ("client", "post", "/api/bookings/{booking}/cancel/", None, 200, 6),
+    ("driver", "post", "/api/bookings/{pending}/accept/", None, 200, 9),  # + history row
+    ("admin", "post", "/api/bookings/{pending}/assign/", {"driver": "{driver}"}, 200, 8),  # + history row
+    ("driver", "post", "/api/bookings/{booking}/start/", None, 200, 7),  # + history row
+    # + history row, its payments locked, its pending payment failed with its history row
+    ("client", "post", "/api/bookings/{booking}/cancel/", None, 200, 10),
+    ("admin", "post", "/api/bookings/{paid_booking}/cancel/", None, 200, 10),  # the payment refunded
     ("admin", "get", "/api/payments/{payment}/", None, 200, 1),
     ("client", "post", "/api/payments/", {"booking": "{booking}", "method": "card"}, 201, 5),
-    ("admin", "post", "/api/payments/{payment}/confirm/", None, 200, 7),
+    # the booking locked first (cancelled? 409), then the payment; + history row
+    ("admin", "post", "/api/payments/{payment}/confirm/", None, 200, 9),
     ("admin", "delete", "/api/vehicles/{spare_vehicle}/", None, 204, 3),
-    ("driver", "post", "/api/bookings/{running}/complete/", None, 200, 6),
+    ("driver", "post", "/api/bookings/{running}/complete/", None, 200, 7),  # + history row
     ("client", "post", "/api/bookings/{done}/rate/", {"rating": 4}, 200, 7),
     ("admin", "post", "/api/payments/{payment}/fail/", None, 200, 7),
     ("admin", "post", "/api/payments/{paid}/refund/", None, 200, 7),

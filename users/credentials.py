@@ -1,0 +1,123 @@
+"""Revocation that every path passes, and the cached token lookup's entry.
+
+The API caches each token lookup (`users.authentication`) so that a warm request costs no
+database query and one cache round trip. Revocation is put where every path passes:
+`User.save()` and the deletion of a user. Django's password form, `manage.py
+changepassword`, `user.set_password(); user.save()` in a shell, the admin's `is_active`
+checkbox and the API's services all end there, while none of them calls a service.
+
+On every save of an existing user (and on deletion):
+* a deactivated user's tokens, and every token of a user whose password was just set,
+  are deleted from the database in the same transaction (reactivating brings none back);
+* once the transaction commits, every cached lookup of the user's tokens (their digests
+  are read in that transaction) is deleted from the shared cache, so every process reads
+  the database on the very next request: a role change applies at once, a revoked token
+  answers 401.
+
+A marker per digest ("stale", kept as long as an entry could live) closes the one race
+left: a request that read the token from the database just before the change and writes
+its cache entry just after the deletion. After writing, it looks for the marker and, when
+it is there, deletes its own entry (`remember`). Either the deletion comes after that
+write, or the marker is there before that look.
+
+The entry holds only what authentication needs, never the password hash: the user's
+plain fields and the token's row. The instances are rebuilt with `Model.from_db`, so the
+password field stays deferred (a later `save()` of that instance cannot blank it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+# What a request needs of its user (permissions read role, is_staff, is_superuser).
+USER_FIELDS = (
+    "id",
+    "email",
+    "first_name",
+    "last_name",
+    "phone",
+    "role",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+    "created_at",
+)
+TOKEN_FIELDS = ("digest", "token_key", "user_id", "created", "expiry")
+
+
+def token_cache_key(digest: str) -> str:
+    return f"auth:{digest}"
+
+
+def stale_marker_key(digest: str) -> str:
+    return f"authstale:{digest}"
+
+
+def credentials_changed(*, user_id: int, digests: list[str]) -> None:
+    """Once the current transaction commits (at once outside one): the user's cached token
+    lookups are marked stale and deleted, for every process."""
+    if not digests:
+        return
+
+    def forget() -> None:
+        ttl = settings.WEMOOV_CACHE_TTLS["auth_token"]
+        try:
+            cache.set_many({stale_marker_key(d): 1 for d in digests}, timeout=ttl)
+            cache.delete_many([token_cache_key(d) for d in digests])
+        except Exception as exc:  # noqa: BLE001 - a cache outage: entries expire within their TTL
+            logger.warning("cached credentials of user %s not dropped: %s", user_id, exc)
+
+    transaction.on_commit(forget)
+
+
+def pack(user, token) -> dict:
+    return {
+        "user": {name: getattr(user, name) for name in USER_FIELDS},
+        "token": {name: getattr(token, name) for name in TOKEN_FIELDS},
+    }
+
+
+def unpack(entry: dict):
+    from django.contrib.auth import get_user_model
+    from knox.models import get_token_model
+
+    user = _from_db(get_user_model(), entry["user"])
+    token = _from_db(get_token_model(), entry["token"])
+    token.user = user
+    return user, token
+
+
+def _from_db(model, values: dict):
+    # from_db takes the loaded values in the model's field order, the others deferred.
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db("default", names, [values[n] for n in names])
+
+
+def recall(digest: str):
+    """The cached (user, token) of a digest, or None: one cache round trip."""
+    entry = cache.get(token_cache_key(digest))
+    return None if entry is None else unpack(entry)
+
+
+def remember(digest: str, user, token, *, ttl: int) -> None:
+    """Cache a lookup just read from the database, unless the user's credentials changed
+    meanwhile (see the module's docstring)."""
+    key = token_cache_key(digest)
+    cache.set(key, pack(user, token), timeout=ttl)
+    if cache.get(stale_marker_key(digest)) is not None:
+        with contextlib.suppress(Exception):
+            cache.delete(key)
+
+
+def seconds_left(expiry: datetime | None, now: datetime, ttl: int) -> int:
+    if expiry is None:
+        return ttl
+    return min(ttl, int((expiry - now).total_seconds()))
