@@ -1,26 +1,169 @@
-from django.contrib import admin
+"""The booking pages: everything read-only; status changes only through the services
+(a driver assignment here, the cancel action in `payments.admin`, which registers this
+admin with the booking's payments, since bookings never import payments)."""
 
-from bookings.models import Booking
-from wemoov.admin import FastChangeListAdmin
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from bookings.models import Booking, BookingStatus, BookingTransition
+from bookings.services import booking_assign
+from fleet.models import Driver, Vehicle
+from users.selectors import user_ids_matching
+from wemoov.admin import FastChangeListAdmin, TransitionInline, status_badge
+from wemoov.errors import DomainError, InvalidInput
+from wemoov.models import Via
 
 
-@admin.register(Booking)
+class BookingTransitionInline(TransitionInline):
+    model = BookingTransition
+
+
+class AssignDriverForm(forms.Form):
+    driver = forms.ModelChoiceField(queryset=Driver.objects.select_related("user"))
+    vehicle = forms.ModelChoiceField(
+        queryset=Vehicle.objects.all(),
+        required=False,
+        help_text="Optional: one of the driver's vehicles. Without it, one of their available vehicles is taken.",
+    )
+
+    def __init__(self, *args, admin_site, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["driver"].widget = AutocompleteSelect(Booking._meta.get_field("driver"), admin_site)
+        self.fields["vehicle"].widget = AutocompleteSelect(Booking._meta.get_field("vehicle"), admin_site)
+
+
 class BookingAdmin(FastChangeListAdmin):
     list_display = [
         "id",
-        "user",
+        "client_email",
         "driver",
-        "vehicle",
         "service_type",
-        "status",
+        "status_badge",
         "price",
         "scheduled_date",
         "created_at",
     ]
     list_filter = ["status", "service_type", "created_at", "scheduled_date"]
-    list_select_related = ["user", "driver__user", "vehicle"]
-    search_fields = ["user__email", "pickup_address", "dropoff_address"]
-    autocomplete_fields = ["user", "driver", "vehicle"]
-    readonly_fields = ["distance_km", "price", "rating", "created_at", "updated_at"]
-    date_hierarchy = "created_at"
+    list_select_related = ["user", "driver__user"]
+    search_fields = ["user__email", "user__phone"]
+    search_help_text = (
+        "A client's email or phone (exact, or the start of it: ana@ or +22177), or a booking number (#123)."
+    )
     ordering = ["-created_at"]
+    fields = [
+        "status_badge",
+        "assign_link",
+        "user",
+        "driver",
+        "vehicle",
+        "service_type",
+        "pickup_address",
+        ("pickup_lat", "pickup_lng"),
+        "dropoff_address",
+        ("dropoff_lat", "dropoff_lng"),
+        "distance_km",
+        "price",
+        "scheduled_date",
+        "rating",
+        "cancel_reason",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = [f for field in fields for f in (field if isinstance(field, tuple) else (field,))]
+    inlines = [BookingTransitionInline]
+
+    # --- display ----------------------------------------------------------------------
+    @admin.display(description="client", ordering="user__email")
+    def client_email(self, obj: Booking) -> str:
+        return obj.user.email
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj: Booking):
+        return status_badge(obj.status, obj.get_status_display())
+
+    @admin.display(description="driver assignment")
+    def assign_link(self, obj: Booking):
+        if obj.status != BookingStatus.PENDING:
+            return "—"
+        url = reverse("admin:bookings_booking_assign", args=[obj.pk])
+        return format_html('<a class="button" href="{}" id="assign-driver">Assign a driver</a>', url)
+
+    # --- searching: an index-backed design, see get_search_results -----------------------
+    def get_search_results(self, request, queryset, search_term):
+        return booking_search(queryset, search_term), False
+
+    # --- writes go through the services -------------------------------------------------
+    def has_add_permission(self, request) -> bool:
+        return False  # clients create bookings (the price is the server's)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # payments and history point at bookings: cancel instead
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:booking_id>/assign/",
+                self.admin_site.admin_view(self.assign_view),
+                name="bookings_booking_assign",
+            ),
+            *super().get_urls(),
+        ]
+
+    def assign_view(self, request, booking_id: int):
+        booking = get_object_or_404(Booking.objects.select_related("user"), pk=booking_id)
+        if not self.has_change_permission(request, booking):
+            raise PermissionDenied
+        form = AssignDriverForm(request.POST or None, admin_site=self.admin_site)
+        if request.method == "POST" and form.is_valid():
+            try:
+                with transaction.atomic():
+                    booking = booking_assign(
+                        booking_id=booking.pk,
+                        driver=form.cleaned_data["driver"],
+                        vehicle=form.cleaned_data["vehicle"],
+                        actor=request.user,
+                        via=Via.ADMIN,
+                    )
+                    self.log_change(request, booking, f"Assigned driver {booking.driver} (vehicle {booking.vehicle}).")
+            except InvalidInput as exc:
+                for field, errors in exc.errors.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            except DomainError as exc:
+                self.message_user(request, f"{booking}: not assigned: {exc.message}", messages.ERROR)
+                return HttpResponseRedirect(reverse("admin:bookings_booking_change", args=[booking.pk]))
+            else:
+                self.message_user(request, f"{booking}: driver {booking.driver} assigned.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:bookings_booking_change", args=[booking.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Assign a driver to {booking}",
+            "opts": self.model._meta,
+            "original": booking,
+            "form": form,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/bookings/booking/assign.html", context)
+
+
+def booking_search(queryset, term: str):
+    """What staff mean by a search on bookings, each through an index: `#123` or a number
+    is a booking id; an email (or its start, `ana@`) finds that client's bookings through
+    the email's unique index, a phone number (or its start) through the phone index. The
+    users are found first, then `user_id IN (...)` uses booking_user_created_idx: no scan of
+    a million bookings joined to their users, whatever the term."""
+    term = term.strip()
+    if not term:
+        return queryset
+    if term.startswith("#") and term[1:].isdigit():
+        return queryset.filter(pk=int(term[1:]))
+    return queryset.filter(user_id__in=user_ids_matching(term))

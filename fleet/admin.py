@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from fleet.models import Driver, Vehicle
 from wemoov.admin import FastChangeListAdmin
@@ -11,9 +13,15 @@ class DriverAdmin(FastChangeListAdmin):
     list_select_related = ["user"]
     search_fields = ["license_number", "user__email", "user__first_name", "user__last_name"]
     autocomplete_fields = ["user"]
-    readonly_fields = ["rating", "rating_count", "rating_total", "created_at"]
-    date_hierarchy = "created_at"
+    readonly_fields = ["rating", "rating_count", "rating_total", "created_at", "bookings_link"]
     ordering = ["-created_at"]
+
+    @admin.display(description="bookings")
+    def bookings_link(self, obj: Driver):
+        if obj.pk is None:
+            return "—"
+        url = reverse("admin:bookings_booking_changelist")
+        return format_html('<a id="driver-bookings" href="{}?driver__id__exact={}">Bookings driven</a>', url, obj.pk)
 
 
 @admin.register(Vehicle)

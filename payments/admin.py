@@ -1,16 +1,129 @@
-from django.contrib import admin
+"""The payment pages, and the booking pages' registration: a booking page shows its
+payments and its cancel settles them (`booking_cancel_and_settle`), which only payments
+may know about (bookings never import payments)."""
 
-from payments.models import Payment
-from wemoov.admin import FastChangeListAdmin
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from bookings.admin import BookingAdmin
+from bookings.models import Booking
+from payments.models import Payment, PaymentTransition
+from payments.services import booking_cancel_and_settle, payment_confirm, payment_fail, payment_refund
+from users.selectors import user_ids_matching
+from wemoov.admin import FastChangeListAdmin, TransitionInline, confirm_then_apply, status_badge
+from wemoov.models import Via
+
+
+class PaymentInline(admin.TabularInline):
+    """A booking's payments, read-only (they change through the payments' actions)."""
+
+    model = Payment
+    fields = ["payment_link", "amount", "currency", "method", "status_badge", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["created_at", "id"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="payment")
+    def payment_link(self, obj: Payment):
+        return format_html('<a href="{}">#{}</a>', reverse("admin:payments_payment_change", args=[obj.pk]), obj.pk)
+
+    @admin.display(description="status")
+    def status_badge(self, obj: Payment):
+        return status_badge(obj.status, obj.get_status_display())
+
+
+@admin.register(Booking)
+class BookingWithPaymentsAdmin(BookingAdmin):
+    inlines = [PaymentInline, *BookingAdmin.inlines]
+    actions = ["cancel_bookings"]
+
+    @admin.action(description="Cancel the selected bookings (a paid one is refunded)")
+    def cancel_bookings(self, request, queryset):
+        return confirm_then_apply(
+            self,
+            request,
+            queryset,
+            title="Cancel bookings",
+            done="cancelled",
+            fields=[("reason", "Reason (optional)")],
+            apply=lambda booking, values: booking_cancel_and_settle(
+                booking_id=booking.pk, actor=request.user, via=Via.ADMIN, reason=values["reason"][:255]
+            ),
+        )
+
+
+class PaymentTransitionInline(TransitionInline):
+    model = PaymentTransition
 
 
 @admin.register(Payment)
 class PaymentAdmin(FastChangeListAdmin):
-    list_display = ["id", "booking_id", "user", "amount", "currency", "method", "status", "created_at"]
+    list_display = ["id", "booking_link", "client_email", "amount", "currency", "method", "status_badge", "created_at"]
     list_filter = ["status", "method", "created_at"]
     list_select_related = ["user"]
-    search_fields = ["user__email"]
-    autocomplete_fields = ["booking", "user"]
-    readonly_fields = ["amount", "currency", "created_at", "updated_at"]
-    date_hierarchy = "created_at"
+    search_fields = ["user__email", "user__phone"]
+    search_help_text = "A client's email or phone (exact, or the start of it), or a booking number (#123)."
     ordering = ["-created_at"]
+    fields = ["status_badge", "booking_link", "user", "amount", "currency", "method", "created_at", "updated_at"]
+    readonly_fields = fields
+    inlines = [PaymentTransitionInline]
+    actions = ["confirm_payments", "fail_payments", "refund_payments"]
+
+    @admin.display(description="client", ordering="user__email")
+    def client_email(self, obj: Payment) -> str:
+        return obj.user.email
+
+    @admin.display(description="booking", ordering="booking_id")
+    def booking_link(self, obj: Payment):
+        url = reverse("admin:bookings_booking_change", args=[obj.booking_id])
+        return format_html('<a href="{}">#{}</a>', url, obj.booking_id)
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj: Payment):
+        return status_badge(obj.status, obj.get_status_display())
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if term.startswith("#") and term[1:].isdigit():
+            return queryset.filter(booking_id=int(term[1:])), False
+        return queryset.filter(user_id__in=user_ids_matching(term)), False
+
+    def has_add_permission(self, request) -> bool:
+        return False  # clients create payments (the amount is the booking's price)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a payment is a record: fail or refund it
+
+    def _transition(self, request, queryset, service, *, title: str, done: str):
+        return confirm_then_apply(
+            self,
+            request,
+            queryset,
+            title=title,
+            done=done,
+            apply=lambda payment, values: service(payment_id=payment.pk, actor=request.user, via=Via.ADMIN),
+        )
+
+    @admin.action(description="Confirm the selected payments")
+    def confirm_payments(self, request, queryset):
+        return self._transition(request, queryset, payment_confirm, title="Confirm payments", done="confirmed")
+
+    @admin.action(description="Mark the selected payments failed")
+    def fail_payments(self, request, queryset):
+        return self._transition(request, queryset, payment_fail, title="Fail payments", done="failed")
+
+    @admin.action(description="Refund the selected payments")
+    def refund_payments(self, request, queryset):
+        return self._transition(request, queryset, payment_refund, title="Refund payments", done="refunded")

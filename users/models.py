@@ -69,6 +69,11 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.Index(fields=["role", "is_active"], name="user_role_active_idx"),
             models.Index(fields=["is_active"], name="user_is_active_idx"),
             models.Index(fields=["created_at"], name="user_created_at_idx"),
+            # Staff search (users.selectors.user_search_q): `email LIKE 'ana@%'` and
+            # `phone LIKE '+22177%'`. The pattern operator class lets PostgreSQL use a
+            # b-tree for a prefix whatever the database's collation (SQLite ignores it).
+            models.Index(fields=["email"], opclasses=["varchar_pattern_ops"], name="user_email_prefix_idx"),
+            models.Index(fields=["phone"], opclasses=["varchar_pattern_ops"], name="user_phone_prefix_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(email=Lower("email")), name="user_email_lowercase"),

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "payments",
     "stats",
     "demo",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -83,6 +84,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wemoov.middleware.DatabaseUnavailableMiddleware",
+    # Turns a locked-out admin login into axes' lockout response (last, as axes asks).
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -207,6 +210,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# axes first: it refuses a locked-out admin login before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Staff login lockout (django-axes, users/lockout.py): 5 failures for one account, or from
+# one address, within 15 minutes lock further attempts for 15 minutes, even with the right
+# password. Counted in the database, so every process sees it; logged by axes' logger.
+AXES_HANDLER = "users.lockout.AdminLoginHandler"
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
+AXES_ONLY_ADMIN_SITE = True  # the API's login keeps its own throttle
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the lockout ends 15 min after it began
+AXES_USERNAME_FORM_FIELD = "username"  # the admin login form's field (it holds the email)
+AXES_USERNAME_CALLABLE = "users.lockout.login_name"
+AXES_CLIENT_IP_CALLABLE = "users.lockout.client_ip"
+AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+AXES_HTTP_RESPONSE_CODE = 429
 
 # --- Internationalisation -----------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
