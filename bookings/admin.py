@@ -38,8 +38,11 @@ class AssignDriverForm(forms.Form):
 
     def __init__(self, *args, admin_site, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["driver"].widget = AutocompleteSelect(Booking._meta.get_field("driver"), admin_site)
-        self.fields["vehicle"].widget = AutocompleteSelect(Booking._meta.get_field("vehicle"), admin_site)
+        for name in ("driver", "vehicle"):  # searched as staff type, not a list of every row
+            field = self.fields[name]
+            field.widget = AutocompleteSelect(Booking._meta.get_field(name), admin_site)
+            field.widget.choices = field.choices
+            field.widget.is_required = field.required
 
 
 class BookingAdmin(FastChangeListAdmin):
