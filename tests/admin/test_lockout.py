@@ -97,11 +97,7 @@ def test_the_api_login_is_not_counted_nor_locked(admin_user):
     for _ in range(6):
         api.post("/api/auth/token/", {"email": admin_user.email, "password": "wrong"}, format="json")
     assert not AccessAttempt.objects.exists()
-    assert api.post(
-        "/api/auth/token/", {"email": admin_user.email, "password": PASSWORD}, format="json"
-    ).status_code in (
-        200,
-        429,  # the API's own login throttle (10/min) may answer first; it stays as it is
-    )
+    right = api.post("/api/auth/token/", {"email": admin_user.email, "password": PASSWORD}, format="json")
+    assert right.status_code == 200, "under the API's own throttle (10/min), never locked by axes"
     response, _ = login(admin_user.email, PASSWORD)
     assert response.status_code == 302
