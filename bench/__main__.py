@@ -6,6 +6,9 @@
 
     python -m bench --with-10m      # also grow to 10M bookings and measure (15+ minutes more)
     python -m bench --only-scale --with-10m   # just the scale section (records bench/scale-10m.json)
+    python -m bench --admin-only    # only the back office section (seeds at full size, measures
+                                    # each admin page; replaces that section of docs/benchmarks.md)
+    python -m bench --admin-only --reuse   # the same on the data already in the bench database
 
 It uses its own database (BENCH_DATABASE_URL, or DATABASE_URL's server with the database
 name `--db-name`, default `wemoov_bench`), which it recreates, and the Redis database
@@ -73,13 +76,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--grow-existing", action="store_true", help="with --with-10m: keep the database as it is and only grow it"
     )
+    parser.add_argument("--admin-only", action="store_true", help="only the back office section")
+    parser.add_argument(
+        "--reuse", action="store_true", help="with --admin-only: measure the data already in the bench database"
+    )
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     args = parser.parse_args(argv)
     scale = 0.002 if args.quick else args.scale
     repeat = args.repeat or (3 if args.quick else 7)
 
     url = _bench_database_url(args.db_name)
-    if not args.grow_existing:
+    if not args.grow_existing and not (args.admin_only and args.reuse):
         _recreate_database(url)
     _configure_environment(url)
 
@@ -97,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     small = {k: max(1, v // 10) for k, v in sizes.items()}
 
     scale_repeat = 5 if args.quick else 41
+    if args.admin_only:
+        return _admin_only(report, sizes, reuse=args.reuse, out=Path(args.out), quick=args.quick)
     if args.grow_existing:
         return _grow_existing(report, scale_section, sections, scale_repeat, args.out)
     print(f"== indexes at work: {small['bookings']:,} rows", flush=True)
@@ -130,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_http:
         print("== HTTP under gunicorn", flush=True)
         sections.http(report, quick=args.quick)
+    print("== the back office at scale", flush=True)
+    sections.admin_pages(report, repeat=3 if args.quick else 5)
     report.add_total_time(time.perf_counter() - started)
     text = report.render()
     print(text)
@@ -148,6 +159,22 @@ def _grow_existing(report, scale_section, sections, repeat: int, out: str) -> in
     report.scale_targets()
     Path(out).write_text(report.render())
     print(report.render())
+    return 0
+
+
+def _admin_only(report, sizes: dict, *, reuse: bool, out: Path, quick: bool) -> int:
+    from bench import sections
+
+    if not reuse:
+        print(f"== seed at full size: {sizes['bookings']:,} bookings", flush=True)
+        sections.seed(report, sizes, label="small")
+    sections.vacuum_analyze()
+    print("== the back office at scale", flush=True)
+    sections.admin_pages(report, repeat=3 if quick else 5)
+    print(report.admin_section)
+    document = out.read_text() if out.exists() else "# Benchmarks\n"
+    out.write_text(report.merge_admin_section(document, report.admin_section))
+    print(f"back office section written to {out}")
     return 0
 
 

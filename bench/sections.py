@@ -15,6 +15,7 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from datetime import timedelta
@@ -593,3 +594,121 @@ def http(report: Report, *, quick: bool) -> None:
 
 def _bench_redis_url() -> str:
     return os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+# --- the back office at scale ----------------------------------------------------------
+ADMIN_TARGET_MS = 100
+
+
+class StaffSession:
+    """A member of staff logged into the admin of a running server, as a browser is: the
+    login form with its CSRF token, then the session cookie on every request."""
+
+    def __init__(self, base_url: str, email: str, password: str) -> None:
+        import http.cookiejar
+
+        self.base_url = base_url
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.opener.open(f"{base_url}/admin/login/", timeout=30).read()
+        csrf = next(c.value for c in self.jar if c.name == "csrftoken")
+        body = urllib.parse.urlencode(
+            {"username": email, "password": password, "csrfmiddlewaretoken": csrf, "next": "/admin/"}
+        ).encode()
+        request = urllib.request.Request(f"{base_url}/admin/login/", data=body, headers={"Referer": base_url})
+        with self.opener.open(request, timeout=30) as response:
+            if not response.geturl().endswith("/admin/"):
+                raise RuntimeError("the benchmark's staff login failed")
+
+    def get(self, path: str) -> dict:
+        """Milliseconds from outside, and the server's own figures (its Server-Timing header):
+        database time, queries, time in Django."""
+        started = time.perf_counter()
+        with self.opener.open(f"{self.base_url}{path}", timeout=60) as response:
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"{path} answered {response.status}")
+            timing = response.headers.get("Server-Timing", "")
+        outside = (time.perf_counter() - started) * 1000
+        db = re.search(r'db;dur=([0-9.]+);desc="(\d+) queries"', timing)
+        total = re.search(r"total;dur=([0-9.]+)", timing)
+        return {
+            "ms": outside,
+            "db_ms": float(db.group(1)) if db else None,
+            "queries": int(db.group(2)) if db else None,
+            "server_ms": float(total.group(1)) if total else None,
+        }
+
+
+def _admin_pages() -> dict[str, str]:
+    """What staff open all day, with real values from the seeded data."""
+    from bookings.models import Booking
+    from payments.models import Payment
+    from users.models import User
+
+    client = User.objects.filter(role="client", bookings__isnull=False).order_by("pk").first()
+    booking = Booking.objects.order_by("-created_at").first()
+    payment = Payment.objects.order_by("-created_at").first()
+    today = timezone.localdate()
+    month = today.replace(day=1).isoformat()
+    week = (today - timedelta(days=7)).isoformat()
+    local_part = client.email.split("@")[0]
+    return {
+        "dashboard": "/admin/",
+        "bookings": "/admin/bookings/booking/",
+        "bookings by client email": f"/admin/bookings/booking/?q={client.email}",
+        "bookings by email prefix": f"/admin/bookings/booking/?q={local_part}%40",
+        "bookings by client phone": f"/admin/bookings/booking/?q={urllib.parse.quote(client.phone)}",
+        "bookings by status": "/admin/bookings/booking/?status__exact=completed",
+        "bookings this month": f"/admin/bookings/booking/?created_at__gte={month}",
+        "bookings past 7 days": f"/admin/bookings/booking/?created_at__gte={week}",
+        "bookings by service type": "/admin/bookings/booking/?service_type__exact=rental",
+        "a client's bookings (user page link)": f"/admin/bookings/booking/?user__id__exact={client.pk}",
+        "booking page": f"/admin/bookings/booking/{booking.pk}/change/",
+        "payments": "/admin/payments/payment/",
+        "payments by status": "/admin/payments/payment/?status__exact=pending",
+        "payments by client email": f"/admin/payments/payment/?q={client.email}",
+        "payment page": f"/admin/payments/payment/{payment.pk}/change/",
+        "users": "/admin/users/user/",
+        "users by email": f"/admin/users/user/?q={client.email}",
+        "users by name": f"/admin/users/user/?q={urllib.parse.quote(client.last_name[:4])}",
+        "users by role": "/admin/users/user/?role__exact=driver",
+        "user page": f"/admin/users/user/{client.pk}/change/",
+        "drivers": "/admin/fleet/driver/",
+    }
+
+
+def admin_pages(report: Report, *, repeat: int = 5) -> None:
+    """Each admin page from outside, under gunicorn (PostgreSQL, Redis), one request at a
+    time: the median of `repeat` after a warm-up request."""
+    from users.models import User
+
+    email, password = "bench-staff@example.com", "bench-Staff-passw0rd!"
+    User.objects.filter(email=email).delete()
+    User.objects.create_superuser(email, password)
+    pages = _admin_pages()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM bookings_booking")
+        bookings = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM payments_payment")
+        payments = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM users_user")
+        users = cursor.fetchone()[0]
+    results: dict[str, dict] = {}
+    load_before = os.getloadavg()[0]
+    with Server(2) as server:
+        staff = StaffSession(server.url, email, password)
+        for name, path in pages.items():
+            staff.get(path)  # warm: this worker's first look, the plan cache
+            samples = [staff.get(path) for _ in range(repeat)]
+            results[name] = {
+                "path": path,
+                "median": statistics.median(s["ms"] for s in samples),
+                "max": max(s["ms"] for s in samples),
+                "db_ms": statistics.median(s["db_ms"] or 0 for s in samples),
+                "queries": samples[-1]["queries"],
+            }
+    load = (load_before, os.getloadavg()[0])
+    report.admin_pages(
+        results, sizes={"bookings": bookings, "payments": payments, "users": users}, repeat=repeat, load=load
+    )
