@@ -22,8 +22,6 @@ from users import credentials
 
 logger = logging.getLogger(__name__)
 
-token_cache_key = credentials.token_cache_key
-
 
 class CachedTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, token: bytes):
