@@ -190,7 +190,7 @@ def booking_complete(*, booking_id: int, driver: Driver, actor: User, via: Via |
     return _driver_transition(booking_id=booking_id, driver=driver, action="complete", actor=actor, via=via)
 
 
-@transaction.atomic(savepoint=False)  # inside the caller's transaction when there is one
+@transaction.atomic
 def booking_cancel(*, booking_id: int, actor: User, via: Via | str, reason: str = "") -> Booking:
     """The bookings half of a cancellation: lock, transition, history. It knows nothing of
     payments; `payments.services.booking_cancel_and_settle` calls it and then settles them

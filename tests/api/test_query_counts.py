@@ -139,8 +139,8 @@ DETAILS_AND_ACTIONS = [
     ("admin", "post", "/api/bookings/{pending}/assign/", {"driver": "{driver}"}, 200, 8),  # + history row
     ("driver", "post", "/api/bookings/{booking}/start/", None, 200, 7),  # + history row
     # + history row, its payments locked, its pending payment failed with its history row
-    ("client", "post", "/api/bookings/{booking}/cancel/", None, 200, 10),
-    ("admin", "post", "/api/bookings/{paid_booking}/cancel/", None, 200, 10),  # the payment refunded
+    ("client", "post", "/api/bookings/{booking}/cancel/", None, 200, 12),
+    ("admin", "post", "/api/bookings/{paid_booking}/cancel/", None, 200, 12),  # the payment refunded
     ("admin", "get", "/api/payments/{payment}/", None, 200, 1),
     ("client", "post", "/api/payments/", {"booking": "{booking}", "method": "card"}, 201, 5),
     # the booking locked first (cancelled? 409), then the payment; + history row

@@ -160,7 +160,7 @@ def test_accept_confirms_a_pending_booking_with_the_driver_and_an_available_vehi
     available = VehicleFactory(driver=driver)
     booking = _booking()
 
-    booking_accept(booking_id=booking.pk, driver=driver)
+    booking_accept(booking_id=booking.pk, driver=driver, actor=driver.user, via="api")
 
     stored = _stored(booking)
     assert (stored.status, stored.driver_id, stored.vehicle_id) == ("confirmed", driver.pk, available.pk)
@@ -170,7 +170,7 @@ def test_accept_changes_no_availability_flag():
     driver = _driver()
     booking = _booking()
 
-    booking_accept(booking_id=booking.pk, driver=driver)
+    booking_accept(booking_id=booking.pk, driver=driver, actor=driver.user, via="api")
 
     assert Driver.objects.get(pk=driver.pk).is_available is True
     assert Vehicle.objects.get(driver=driver).is_available is True
@@ -182,7 +182,7 @@ def test_accept_of_a_booking_another_driver_took_is_already_taken(status):
     booking = _booking(status, driver=other)
 
     with pytest.raises(Conflict) as refused:
-        booking_accept(booking_id=booking.pk, driver=driver)
+        booking_accept(booking_id=booking.pk, driver=driver, actor=driver.user, via="api")
 
     assert refused.value.code == "already_taken"
     assert (_stored(booking).status, _stored(booking).driver_id) == (status, other.pk)
@@ -194,7 +194,7 @@ def test_accept_of_a_booking_past_pending_by_its_own_driver_is_an_invalid_transi
     booking = _booking(status, driver=driver)
 
     with pytest.raises(Conflict) as refused:
-        booking_accept(booking_id=booking.pk, driver=driver)
+        booking_accept(booking_id=booking.pk, driver=driver, actor=driver.user, via="api")
 
     assert refused.value.code == "invalid_transition"
     assert _stored(booking).status == status
@@ -204,7 +204,7 @@ def test_accept_of_an_unassigned_cancelled_booking_is_an_invalid_transition():
     booking = _booking("cancelled")
 
     with pytest.raises(Conflict) as refused:
-        booking_accept(booking_id=booking.pk, driver=_driver())
+        booking_accept(booking_id=booking.pk, driver=(intruder := _driver()), actor=intruder.user, via="api")
 
     assert refused.value.code == "invalid_transition"
     assert (_stored(booking).status, _stored(booking).driver_id) == ("cancelled", None)
@@ -215,7 +215,7 @@ def test_accept_by_an_unavailable_driver_is_driver_unavailable():
     booking = _booking()
 
     with pytest.raises(Conflict) as refused:
-        booking_accept(booking_id=booking.pk, driver=driver)
+        booking_accept(booking_id=booking.pk, driver=driver, actor=driver.user, via="api")
 
     assert refused.value.code == "driver_unavailable"
     assert (_stored(booking).status, _stored(booking).driver_id) == ("pending", None)
@@ -227,7 +227,7 @@ def test_accept_reads_availability_from_the_database_not_the_callers_copy():
     booking = _booking()
 
     with pytest.raises(Conflict) as refused:
-        booking_accept(booking_id=booking.pk, driver=driver)
+        booking_accept(booking_id=booking.pk, driver=driver, actor=driver.user, via="api")
 
     assert refused.value.code == "driver_unavailable"
 
@@ -242,7 +242,7 @@ def test_accept_by_a_driver_without_an_available_vehicle_is_no_available_vehicle
     booking = _booking()
 
     with pytest.raises(Conflict) as refused:
-        booking_accept(booking_id=booking.pk, driver=driver)
+        booking_accept(booking_id=booking.pk, driver=driver, actor=driver.user, via="api")
 
     assert refused.value.code == "no_available_vehicle"
     assert (_stored(booking).status, _stored(booking).driver_id) == ("pending", None)
@@ -253,7 +253,7 @@ def test_accept_drops_the_client_and_driver_cached_stats_after_the_commit(django
     _prime_stats(booking.user, driver.user)
 
     with django_capture_on_commit_callbacks(execute=True):
-        booking_accept(booking_id=booking.pk, driver=driver)
+        booking_accept(booking_id=booking.pk, driver=driver, actor=driver.user, via="api")
 
     assert not _stats_cached(booking.user)
     assert not _stats_cached(driver.user)
@@ -262,9 +262,9 @@ def test_accept_drops_the_client_and_driver_cached_stats_after_the_commit(django
 def test_accept_costs_a_lock_an_availability_check_a_vehicle_and_an_update(django_assert_num_queries):
     driver, booking = _driver(), _booking()
 
-    # SAVEPOINT, SELECT ... FOR UPDATE, driver available?, vehicle, UPDATE, RELEASE
-    with django_assert_num_queries(6):
-        booking_accept(booking_id=booking.pk, driver=driver)
+    # SAVEPOINT, SELECT ... FOR UPDATE, driver available?, vehicle, UPDATE, INSERT history, RELEASE
+    with django_assert_num_queries(7):
+        booking_accept(booking_id=booking.pk, driver=driver, actor=driver.user, via="api")
 
 
 # --- assign -----------------------------------------------------------------------------------
@@ -273,7 +273,7 @@ def test_assign_confirms_a_pending_booking_with_the_vehicle_given():
     chosen = VehicleFactory(driver=driver, is_available=False)
     booking = _booking()
 
-    booking_assign(booking_id=booking.pk, driver=driver, vehicle=chosen)
+    booking_assign(booking_id=booking.pk, driver=driver, vehicle=chosen, actor=booking.user, via="admin")
 
     stored = _stored(booking)
     assert (stored.status, stored.driver_id, stored.vehicle_id) == ("confirmed", driver.pk, chosen.pk)
@@ -285,7 +285,7 @@ def test_assign_without_a_vehicle_takes_one_of_the_drivers_available_vehicles():
     available = VehicleFactory(driver=driver)
     booking = _booking()
 
-    booking_assign(booking_id=booking.pk, driver=driver)
+    booking_assign(booking_id=booking.pk, driver=driver, actor=booking.user, via="admin")
 
     assert _stored(booking).vehicle_id == available.pk
 
@@ -295,7 +295,9 @@ def test_assign_with_another_drivers_vehicle_is_refused_on_vehicle():
     booking = _booking()
 
     with pytest.raises(InvalidInput) as refused:
-        booking_assign(booking_id=booking.pk, driver=driver, vehicle=other.vehicles.get())
+        booking_assign(
+            booking_id=booking.pk, driver=driver, vehicle=other.vehicles.get(), actor=booking.user, via="admin"
+        )
 
     assert list(refused.value.errors) == ["vehicle"]
     assert (_stored(booking).status, _stored(booking).driver_id) == ("pending", None)
@@ -307,7 +309,7 @@ def test_assign_without_a_vehicle_to_a_driver_with_none_available_is_no_availabl
     booking = _booking()
 
     with pytest.raises(Conflict) as refused:
-        booking_assign(booking_id=booking.pk, driver=driver)
+        booking_assign(booking_id=booking.pk, driver=driver, actor=booking.user, via="admin")
 
     assert refused.value.code == "no_available_vehicle"
     assert _stored(booking).status == "pending"
@@ -318,22 +320,22 @@ def test_assign_of_a_booking_past_pending_is_an_invalid_transition(status):
     booking = _booking(status, driver=_driver())
 
     with pytest.raises(Conflict) as refused:
-        booking_assign(booking_id=booking.pk, driver=_driver())
+        booking_assign(booking_id=booking.pk, driver=_driver(), actor=booking.user, via="admin")
 
     assert refused.value.code == "invalid_transition"
     assert _stored(booking).status == status
 
 
-@pytest.mark.parametrize(("with_vehicle", "queries"), [(True, 4), (False, 5)])
+@pytest.mark.parametrize(("with_vehicle", "queries"), [(True, 5), (False, 6)])
 def test_assign_costs_a_lock_an_update_and_a_vehicle_lookup_only_without_one(
     with_vehicle, queries, django_assert_num_queries
 ):
     driver, booking = _driver(), _booking()
     vehicle = driver.vehicles.get() if with_vehicle else None
 
-    # SAVEPOINT, SELECT ... FOR UPDATE, [vehicle], UPDATE, RELEASE
+    # SAVEPOINT, SELECT ... FOR UPDATE, [vehicle], UPDATE, INSERT history, RELEASE
     with django_assert_num_queries(queries):
-        booking_assign(booking_id=booking.pk, driver=driver, vehicle=vehicle)
+        booking_assign(booking_id=booking.pk, driver=driver, vehicle=vehicle, actor=booking.user, via="admin")
 
 
 # --- start and complete -----------------------------------------------------------------------
@@ -341,7 +343,7 @@ def test_start_moves_a_confirmed_booking_to_in_progress():
     driver = _driver()
     booking = _booking("confirmed", driver=driver)
 
-    booking_start(booking_id=booking.pk, driver=driver)
+    booking_start(booking_id=booking.pk, driver=driver, actor=driver.user, via="api")
 
     assert _stored(booking).status == "in_progress"
 
@@ -350,7 +352,7 @@ def test_complete_moves_an_in_progress_booking_to_completed():
     driver = _driver()
     booking = _booking("in_progress", driver=driver)
 
-    booking_complete(booking_id=booking.pk, driver=driver)
+    booking_complete(booking_id=booking.pk, driver=driver, actor=driver.user, via="api")
 
     assert _stored(booking).status == "completed"
 
@@ -361,7 +363,7 @@ def test_start_from_anything_but_confirmed_is_an_invalid_transition(status):
     booking = _booking(status, driver=driver)
 
     with pytest.raises(Conflict) as refused:
-        booking_start(booking_id=booking.pk, driver=driver)
+        booking_start(booking_id=booking.pk, driver=driver, actor=driver.user, via="api")
 
     assert refused.value.code == "invalid_transition"
     assert _stored(booking).status == status
@@ -373,7 +375,7 @@ def test_complete_from_anything_but_in_progress_is_an_invalid_transition(status)
     booking = _booking(status, driver=driver)
 
     with pytest.raises(Conflict) as refused:
-        booking_complete(booking_id=booking.pk, driver=driver)
+        booking_complete(booking_id=booking.pk, driver=driver, actor=driver.user, via="api")
 
     assert refused.value.code == "invalid_transition"
     assert _stored(booking).status == status
@@ -387,7 +389,7 @@ def test_start_or_complete_by_another_driver_is_not_permitted(action, status):
     booking = _booking(status, driver=driver)
 
     with pytest.raises(NotPermitted):
-        action(booking_id=booking.pk, driver=other)
+        action(booking_id=booking.pk, driver=other, actor=other.user, via="api")
 
     assert (_stored(booking).status, _stored(booking).driver_id) == (status, driver.pk)
 
@@ -396,7 +398,7 @@ def test_start_of_an_unassigned_pending_booking_is_not_permitted():
     booking = _booking()
 
     with pytest.raises(NotPermitted):
-        booking_start(booking_id=booking.pk, driver=_driver())
+        booking_start(booking_id=booking.pk, driver=(intruder := _driver()), actor=intruder.user, via="api")
 
     assert _stored(booking).status == "pending"
 
@@ -408,8 +410,8 @@ def test_start_or_complete_costs_a_lock_and_an_update(action, status, django_ass
     driver = _driver()
     booking = _booking(status, driver=driver)
 
-    with django_assert_num_queries(4):  # SAVEPOINT, SELECT ... FOR UPDATE, UPDATE, RELEASE
-        action(booking_id=booking.pk, driver=driver)
+    with django_assert_num_queries(5):  # SAVEPOINT, SELECT ... FOR UPDATE, UPDATE, INSERT history, RELEASE
+        action(booking_id=booking.pk, driver=driver, actor=driver.user, via="api")
 
 
 # --- cancel -----------------------------------------------------------------------------------
@@ -417,7 +419,7 @@ def test_start_or_complete_costs_a_lock_and_an_update(action, status, django_ass
 def test_cancel_of_a_pending_or_confirmed_booking_stores_cancelled_and_the_reason(status):
     booking = _booking(status, driver=_driver() if status == "confirmed" else None)
 
-    booking_cancel(booking_id=booking.pk, reason="Plans changed")
+    booking_cancel(booking_id=booking.pk, reason="Plans changed", actor=booking.user, via="api")
 
     stored = _stored(booking)
     assert (stored.status, stored.cancel_reason) == ("cancelled", "Plans changed")
@@ -428,7 +430,7 @@ def test_cancel_of_a_booking_past_confirmed_is_an_invalid_transition(status):
     booking = _booking(status, driver=_driver())
 
     with pytest.raises(Conflict) as refused:
-        booking_cancel(booking_id=booking.pk, reason="Too late")
+        booking_cancel(booking_id=booking.pk, reason="Too late", actor=booking.user, via="api")
 
     assert refused.value.code == "invalid_transition"
     stored = _stored(booking)
@@ -441,19 +443,20 @@ def test_cancel_drops_the_client_and_driver_cached_stats_after_the_commit(django
     _prime_stats(booking.user, driver.user)
 
     with django_capture_on_commit_callbacks(execute=True):
-        booking_cancel(booking_id=booking.pk)
+        booking_cancel(booking_id=booking.pk, actor=booking.user, via="api")
 
     assert not _stats_cached(booking.user)
     assert not _stats_cached(driver.user)
 
 
-@pytest.mark.parametrize(("status", "queries"), [("pending", 4), ("confirmed", 5)])
+@pytest.mark.parametrize(("status", "queries"), [("pending", 5), ("confirmed", 6)])
 def test_cancel_costs_a_lock_an_update_and_the_driver_when_there_is_one(status, queries, django_assert_num_queries):
     booking = _booking(status, driver=_driver() if status == "confirmed" else None)
 
-    # SAVEPOINT, SELECT ... FOR UPDATE, UPDATE, [the driver, for their cached stats], RELEASE
+    # SAVEPOINT, SELECT ... FOR UPDATE, UPDATE, INSERT history, [the driver, for their cached
+    # stats], RELEASE
     with django_assert_num_queries(queries):
-        booking_cancel(booking_id=booking.pk)
+        booking_cancel(booking_id=booking.pk, actor=booking.user, via="api")
 
 
 # --- rate -------------------------------------------------------------------------------------
@@ -536,7 +539,7 @@ def test_a_booking_goes_from_pending_to_completed_through_each_service():
     seen = [_stored(booking).status]
 
     for step in (booking_accept, booking_start, booking_complete):
-        step(booking_id=booking.pk, driver=driver)
+        step(booking_id=booking.pk, driver=driver, actor=driver.user, via="api")
         seen.append(_stored(booking).status)
 
     assert seen == ["pending", "confirmed", "in_progress", "completed"]

@@ -154,7 +154,7 @@ def test_payment_create_costs_a_lock_a_check_and_an_insert(django_assert_num_que
 def test_each_transition_moves_the_payment_as_the_contract_says(action, start, end):
     payment = PaymentFactory(booking=_driven_booking(), status=start)
 
-    returned = action(payment_id=payment.pk)
+    returned = action(payment_id=payment.pk, actor=payment.user, via="api")
 
     assert (returned.status, _status(payment)) == (end, end)
 
@@ -178,7 +178,7 @@ def test_a_transition_the_status_does_not_allow_is_an_invalid_transition(action,
     payment = PaymentFactory(booking=_driven_booking(), status=status)
 
     with pytest.raises(Conflict) as refused:
-        action(payment_id=payment.pk)
+        action(payment_id=payment.pk, actor=payment.user, via="api")
 
     assert refused.value.code == "invalid_transition"
     assert _status(payment) == status
@@ -188,10 +188,10 @@ def test_confirming_a_second_payment_of_a_paid_booking_is_already_paid():
     booking = _driven_booking()
     first = PaymentFactory(booking=booking, status="pending")
     second = PaymentFactory(booking=booking, status="pending")
-    payment_confirm(payment_id=first.pk)
+    payment_confirm(payment_id=first.pk, actor=first.user, via="api")
 
     with pytest.raises(Conflict) as refused:
-        payment_confirm(payment_id=second.pk)
+        payment_confirm(payment_id=second.pk, actor=second.user, via="api")
 
     assert refused.value.code == "already_paid"
     assert (_status(first), _status(second)) == ("completed", "pending")
@@ -200,10 +200,10 @@ def test_confirming_a_second_payment_of_a_paid_booking_is_already_paid():
 def test_a_refunded_booking_can_be_paid_and_confirmed_again():
     booking = _driven_booking()
     refunded = PaymentFactory(booking=booking, status="completed")
-    payment_refund(payment_id=refunded.pk)
+    payment_refund(payment_id=refunded.pk, actor=refunded.user, via="api")
 
     again = payment_create(user=booking.user, booking_id=booking.pk, method="card")
-    payment_confirm(payment_id=again.pk)
+    payment_confirm(payment_id=again.pk, actor=again.user, via="api")
 
     assert (_status(refunded), _status(again)) == ("refunded", "completed")
 
@@ -221,7 +221,7 @@ def test_a_transition_drops_the_client_and_driver_cached_stats_after_the_commit(
     _prime_stats(booking.user, booking.driver.user)
 
     with django_capture_on_commit_callbacks(execute=True):
-        action(payment_id=payment.pk)
+        action(payment_id=payment.pk, actor=payment.user, via="api")
 
     assert not _stats_cached(booking.user)
     assert not _stats_cached(booking.driver.user)
@@ -235,6 +235,8 @@ def test_a_transition_drops_the_client_and_driver_cached_stats_after_the_commit(
 def test_a_transition_costs_one_locking_read_and_one_update(action, start, django_assert_num_queries):
     payment = PaymentFactory(booking=_driven_booking(), status=start)
 
-    # SAVEPOINT, payment FOR UPDATE (with its booking and driver), SAVEPOINT, UPDATE, RELEASE, RELEASE
-    with django_assert_num_queries(6):
-        action(payment_id=payment.pk)
+    # SAVEPOINT, booking FOR UPDATE (found through the payment, with its driver), payment FOR
+    # UPDATE, [SAVEPOINT, UPDATE, RELEASE for a confirmation; UPDATE otherwise], INSERT of the
+    # history row, RELEASE
+    with django_assert_num_queries(8 if action is payment_confirm else 6):
+        action(payment_id=payment.pk, actor=payment.user, via="api")
