@@ -20,6 +20,11 @@ its cache entry just after the deletion. After writing, it looks for the marker 
 it is there, deletes its own entry (`remember`). Either the deletion comes after that
 write, or the marker is there before that look.
 
+What it does not see: a plain SQL `UPDATE users_user ...` or `QuerySet.update()` (no save),
+and a hash assigned to `user.password` without `set_password()`; the cached lookups then
+live out their TTL (`CACHE_TTL_AUTH_TOKEN`, 60 s) and the tokens stay in the database. A
+hash upgraded at login (`check_password` rehashing) is deliberately not a password change.
+
 The entry holds only what authentication needs, never the password hash: the user's
 plain fields and the token's row. The instances are rebuilt with `Model.from_db`, so the
 password field stays deferred (a later `save()` of that instance cannot blank it).
