@@ -155,7 +155,8 @@ def test_same_payment_confirmed_twice_at_once_completes_once():
     apis = [_token_client(admin), _token_client(admin)]
     responses = _race(
         [lambda api=api: api.post(f"/api/payments/{payment.pk}/confirm/") for api in apis],
-        meet_at=reads("payments_payment"),
+        # A payment transition locks its booking first (found through the payment), then it.
+        meet_at=reads("bookings_booking"),
     )
     assert sorted(r.status_code for r in responses) == [200, 409]
     assert Payment.objects.get(pk=payment.pk).status == "completed"
@@ -171,7 +172,7 @@ def test_two_pending_payments_of_one_booking_confirmed_at_once_only_one_complete
             lambda api=api, p=p: api.post(f"/api/payments/{p.pk}/confirm/")
             for api, p in zip(apis, payments, strict=True)
         ],
-        meet_at=reads("payments_payment"),
+        meet_at=reads("bookings_booking"),  # the booking both payments lock first
     )
     assert sorted(r.status_code for r in responses) == [200, 409]
     assert next(r for r in responses if r.status_code == 409).json()["code"] == "already_paid"
