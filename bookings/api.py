@@ -58,9 +58,10 @@ OWN_DRIVER_ACTION_FORBIDDEN = forbidden(ROLE, "only the booking's driver may do 
 class BookingViewSet(
     ReplicaListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
-    """Bookings and their lifecycle. Who sees what: `bookings.selectors.booking_list_for`.
-    `cancel` settles the booking's payments, so it is served by `payments.api` (bookings
-    never import payments)."""
+    """Bookings and their lifecycle. Who sees what: `bookings.selectors.booking_list_for`."""
+
+    # `cancel` settles the booking's payments, so payments.api serves it (bookings never
+    # import payments).
 
     serializer_class = BookingSerializer
     filterset_class = BookingFilter

@@ -119,10 +119,13 @@ class PaymentViewSet(
         return self._transition(services.payment_refund)
 
 
+# POST /api/bookings/{id}/cancel/ is served here, not by bookings.api: a cancellation settles
+# the booking's payments (booking_cancel_and_settle), and bookings never import payments.
+# Visibility is the bookings list's (404 when not visible).
 class BookingCancelViewSet(viewsets.GenericViewSet):
-    """POST /api/bookings/{id}/cancel/: served here, not by `bookings.api`, because a
-    cancellation settles the booking's payments (`booking_cancel_and_settle`) and bookings
-    never import payments. Visibility is the bookings list's (404 when not visible)."""
+    """Cancel a pending or confirmed booking. A booking with a completed payment: its client or
+    driver gets 409 `already_paid`; staff's cancel refunds that payment in the same transaction.
+    Pending payments of the cancelled booking become `failed`."""
 
     serializer_class = BookingSerializer
 

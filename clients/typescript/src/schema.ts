@@ -133,7 +133,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Bookings and their lifecycle. Who sees what: `bookings.selectors.booking_list_for`. */
+        /**
+         * @description Cancel a pending or confirmed booking. A booking with a completed payment: its client or
+         *     driver gets 409 `already_paid`; staff's cancel refunds that payment in the same transaction.
+         *     Pending payments of the cancelled booking become `failed`.
+         */
         post: operations["api_bookings_cancel_create"];
         delete?: never;
         options?: never;
