@@ -4,7 +4,7 @@ smaller run, through the API), and after every step the contract's invariants ho
 
 * statuses move only along the contract's transitions;
 * at most one completed payment per booking; a refunded payment was completed before;
-* a cancelled booking has no pending payment (needs issue 10, see below);
+* a cancelled booking has no pending payment;
 * ratings only on completed bookings, and each driver's rating is the mean of theirs;
 * every statistic (the dashboard, each user's figures) equals a recount from the rows.
 
@@ -12,15 +12,13 @@ Each rule also checks its own outcome against what the contract says for the sta
 started from (success, or which refusal). A failure prints the shrunk sequence of steps.
 Bounded: LIFECYCLE_EXAMPLES runs of at most LIFECYCLE_STEPS steps (API: a third of the runs, half the steps).
 
-The coupled rules of issue 10 (cancelling a paid booking: 409 `already_paid` for its client or
-driver, an admin's cancel refunds; a cancelled booking's pending payments become `failed`;
-confirming a payment of a cancelled booking: 409 `booking_cancelled`) run in their own test,
-marked xfail(strict=True) until issue 10 lands: then it passes, and the mark must go.
+The coupled rules (cancelling a paid booking: 409 `already_paid` for its client or driver, an
+admin's cancel refunds; a cancelled booking's pending payments become `failed`; confirming a
+payment of a cancelled booking: 409 `booking_cancelled`) are checked in every run.
 """
 
 from __future__ import annotations
 
-import inspect
 import os
 from datetime import timedelta
 from decimal import Decimal
@@ -57,11 +55,6 @@ pytestmark = pytest.mark.django_db
 
 EXAMPLES = int(os.environ.get("LIFECYCLE_EXAMPLES", "25"))
 STEPS = int(os.environ.get("LIFECYCLE_STEPS", "20"))
-ISSUE_10 = (
-    "issue 10 (not on main yet): cancelling a paid booking is 409 already_paid for its client or driver and "
-    "refunds for an admin; a cancelled booking's pending payments become failed; confirming a payment of a "
-    "cancelled booking is 409 booking_cancelled"
-)
 
 BOOKING_MOVES = {
     (BookingStatus.PENDING, BookingStatus.CONFIRMED),
@@ -76,6 +69,7 @@ PAYMENT_MOVES = {
     (PaymentStatus.COMPLETED, PaymentStatus.REFUNDED),
 }
 OK = "ok"
+VIA = "command"  # the services called directly, as commands and scripts call them
 
 
 def _outcome_of(call) -> str:
@@ -91,12 +85,6 @@ def _outcome_of(call) -> str:
     return OK
 
 
-def _with_actor(service, **kwargs):
-    """Issue 10 gives transition services `actor` and `via` keywords: pass them when taken."""
-    accepted = inspect.signature(service).parameters
-    return service(**{k: v for k, v in kwargs.items() if k in accepted or k not in ("actor", "via")})
-
-
 class Services:
     """The actors' moves through the services, as the admin and commands make them."""
 
@@ -110,25 +98,27 @@ class Services:
         outcome = _outcome_of(lambda: created.append(booking_services.booking_create(user=client, **body)))
         return outcome, created[0].pk if created else None
 
+    def _driver_move(self, service, booking_id, driver):
+        return _outcome_of(lambda: service(booking_id=booking_id, driver=driver, actor=driver.user, via=VIA))
+
     def accept(self, booking_id, driver):
-        return _outcome_of(lambda: _with_actor(booking_services.booking_accept, booking_id=booking_id, driver=driver))
+        return self._driver_move(booking_services.booking_accept, booking_id, driver)
 
     def assign(self, booking_id, driver):
         return _outcome_of(
-            lambda: _with_actor(
-                booking_services.booking_assign, booking_id=booking_id, driver=driver, actor=self.m.admin
-            )
+            lambda: booking_services.booking_assign(booking_id=booking_id, driver=driver, actor=self.m.admin, via=VIA)
         )
 
     def start(self, booking_id, driver):
-        return _outcome_of(lambda: _with_actor(booking_services.booking_start, booking_id=booking_id, driver=driver))
+        return self._driver_move(booking_services.booking_start, booking_id, driver)
 
     def complete(self, booking_id, driver):
-        return _outcome_of(lambda: _with_actor(booking_services.booking_complete, booking_id=booking_id, driver=driver))
+        return self._driver_move(booking_services.booking_complete, booking_id, driver)
 
     def cancel(self, booking_id, actor):
+        # The cancel that settles payments (the bookings half alone knows nothing of them).
         return _outcome_of(
-            lambda: _with_actor(booking_services.booking_cancel, booking_id=booking_id, reason="", actor=actor)
+            lambda: payment_services.booking_cancel_and_settle(booking_id=booking_id, reason="", actor=actor, via=VIA)
         )
 
     def rate(self, booking_id, client, rating):
@@ -143,7 +133,7 @@ class Services:
 
     def payment(self, action, payment_id):
         service = getattr(payment_services, f"payment_{action}")
-        return _outcome_of(lambda: _with_actor(service, payment_id=payment_id, actor=self.m.admin))
+        return _outcome_of(lambda: service(payment_id=payment_id, actor=self.m.admin, via=VIA))
 
 
 class Api:
@@ -208,7 +198,6 @@ class Lifecycle(RuleBasedStateMachine):
     rolled back at its end, so runs do not see each other's rows."""
 
     via_api = False
-    issue_10 = False
 
     bookings = Bundle("bookings")
     payments = Bundle("payments")
@@ -318,12 +307,12 @@ class Lifecycle(RuleBasedStateMachine):
         paid = self._paid(booking_id)
         if booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
             expected = "invalid_transition"
-        elif self.issue_10 and paid and who != "admin":
+        elif paid and who != "admin":
             expected = "already_paid"
         else:
             expected = OK
         self._check(self.act.cancel(booking_id, actor), expected, f"{who} cancels {booking.status} (paid: {paid})")
-        if expected == OK and self.issue_10 and paid:
+        if expected == OK and paid:
             # An admin's cancel refunds the completed payment in the same transaction.
             assert not self._paid(booking_id)
             assert Payment.objects.filter(booking_id=booking_id, status=PaymentStatus.REFUNDED).exists()
@@ -365,7 +354,7 @@ class Lifecycle(RuleBasedStateMachine):
         source = PaymentStatus.COMPLETED if action == "refund" else PaymentStatus.PENDING
         if payment.status != source:
             expected = "invalid_transition"
-        elif action == "confirm" and self.issue_10 and payment.booking.status == BookingStatus.CANCELLED:
+        elif action == "confirm" and payment.booking.status == BookingStatus.CANCELLED:
             expected = "booking_cancelled"
         elif action == "confirm" and self._paid(payment.booking_id):
             expected = "already_paid"
@@ -399,9 +388,8 @@ class Lifecycle(RuleBasedStateMachine):
 
     @invariant()
     def a_cancelled_booking_has_no_pending_payment(self):
-        if self.issue_10:
-            pending = Payment.objects.filter(booking__status=BookingStatus.CANCELLED, status=PaymentStatus.PENDING)
-            assert not pending.exists(), "a cancelled booking kept a pending payment"
+        pending = Payment.objects.filter(booking__status=BookingStatus.CANCELLED, status=PaymentStatus.PENDING)
+        assert not pending.exists(), "a cancelled booking kept a pending payment"
 
     @invariant()
     def ratings_only_on_completed_bookings_and_drivers_rated_by_their_mean(self):
@@ -456,9 +444,3 @@ def test_lifecycle_through_the_services_keeps_the_invariants():
 
 def test_lifecycle_through_the_api_keeps_the_invariants():
     _run(type("ApiLifecycle", (Lifecycle,), {"via_api": True}), max(1, EXAMPLES // 3), max(5, STEPS // 2))
-
-
-@pytest.mark.xfail(strict=True, reason=ISSUE_10)
-def test_lifecycle_with_the_coupled_rules_of_issue_10():
-    # Expected to fail until issue 10 lands: no time spent shrinking a known failure.
-    _run(type("Issue10Lifecycle", (Lifecycle,), {"issue_10": True}), EXAMPLES, STEPS, shrink=False)
