@@ -12,13 +12,16 @@ from bookings.models import Booking
 from bookings.selectors import booking_acceptable_by, booking_list_for
 from bookings.serializers import (
     BookingAssignSerializer,
+    BookingCancelSerializer,
     BookingCreateSerializer,
     BookingRateSerializer,
     BookingSerializer,
 )
 from fleet.selectors import driver_for_user
+from payments.services import booking_cancel_and_settle
+from users.models import Role
 from users.permissions import IsAdmin, IsClient, IsDriver
-from wemoov.errors import AlreadyTaken, DriverUnavailable, InvalidTransition, NoAvailableVehicle
+from wemoov.errors import AlreadyPaid, AlreadyTaken, DriverUnavailable, InvalidTransition, NoAvailableVehicle
 from wemoov.models import Via
 from wemoov.schema import (
     BAD_CURSOR,
@@ -59,9 +62,6 @@ class BookingViewSet(
     ReplicaListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
     """Bookings and their lifecycle. Who sees what: `bookings.selectors.booking_list_for`."""
-
-    # `cancel` settles the booking's payments, so payments.api serves it (bookings never
-    # import payments).
 
     serializer_class = BookingSerializer
     filterset_class = BookingFilter
@@ -163,6 +163,34 @@ class BookingViewSet(
         return self._respond(
             services.booking_complete(booking_id=booking.pk, driver=driver, actor=request.user, via=Via.API)
         )
+
+    # A cancellation settles the booking's payments: the composing service lives in payments,
+    # downstream of bookings (docs/architecture.md, "Where an endpoint lives").
+    @extend_schema(
+        description="Cancel a pending or confirmed booking. A booking with a completed payment: its client or\n"
+        "driver gets 409 `already_paid`; staff's cancel refunds that payment in the same transaction.\n"
+        "Pending payments of the cancelled booking become `failed`.",
+        request=BookingCancelSerializer,
+        responses={
+            200: BookingSerializer,
+            **invalid_body(BookingCancelSerializer),
+            **LOGIN,
+            **NOT_VISIBLE,
+            **forbidden("a driver may cancel only a booking they drive", CSRF),
+            **conflict("BookingCancelConflict", InvalidTransition, AlreadyPaid),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        booking = self.get_object()
+        user = request.user
+        if user.role == Role.DRIVER and booking.driver_id is None:
+            # A driver sees the open pool but may only cancel what they drive.
+            raise exceptions.PermissionDenied("Only the booking's client, its driver or staff may cancel it.")
+        serializer = BookingCancelSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        booking = booking_cancel_and_settle(booking_id=booking.pk, actor=user, via=Via.API, **serializer.validated_data)
+        return self._respond(booking)
 
     @extend_schema(
         request=BookingRateSerializer,

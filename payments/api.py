@@ -2,20 +2,16 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from bookings.models import Booking
-from bookings.selectors import booking_list_for
-from bookings.serializers import BookingCancelSerializer, BookingSerializer
 from payments import services
 from payments.filters import PaymentFilter
 from payments.models import Payment
 from payments.selectors import payment_list_for
 from payments.serializers import PaymentCreateSerializer, PaymentSerializer
-from users.models import Role
 from users.permissions import IsAdmin, IsClient
 from wemoov.errors import AlreadyPaid, BookingCancelled, InvalidTransition, RequestInProgress
 from wemoov.idempotency import idempotent
@@ -117,44 +113,3 @@ class PaymentViewSet(
     @action(detail=True, methods=["post"])
     def refund(self, request, pk=None):
         return self._transition(services.payment_refund)
-
-
-# POST /api/bookings/{id}/cancel/ is served here, not by bookings.api: a cancellation settles
-# the booking's payments (booking_cancel_and_settle), and bookings never import payments.
-# Visibility is the bookings list's (404 when not visible).
-class BookingCancelViewSet(viewsets.GenericViewSet):
-    """Cancel a pending or confirmed booking. A booking with a completed payment: its client or
-    driver gets 409 `already_paid`; staff's cancel refunds that payment in the same transaction.
-    Pending payments of the cancelled booking become `failed`."""
-
-    serializer_class = BookingSerializer
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
-            return Booking.objects.none()
-        return booking_list_for(self.request.user)
-
-    @extend_schema(
-        request=BookingCancelSerializer,
-        responses={
-            200: BookingSerializer,
-            **invalid_body(BookingCancelSerializer),
-            **LOGIN,
-            **NOT_VISIBLE,
-            **forbidden("a driver may cancel only a booking they drive", CSRF),
-            **conflict("BookingCancelConflict", InvalidTransition, AlreadyPaid),
-        },
-    )
-    @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
-        booking = self.get_object()
-        user = request.user
-        if user.role == Role.DRIVER and booking.driver_id is None:
-            # A driver sees the open pool but may only cancel what they drive.
-            raise exceptions.PermissionDenied("Only the booking's client, its driver or staff may cancel it.")
-        serializer = BookingCancelSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        booking = services.booking_cancel_and_settle(
-            booking_id=booking.pk, actor=user, via=Via.API, **serializer.validated_data
-        )
-        return Response(BookingSerializer(booking).data)
