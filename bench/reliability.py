@@ -511,7 +511,7 @@ def main(argv=None) -> int:
     args.outage_seconds = 3 if args.quick else 8
     args.stampede = 8 if args.quick else 24
 
-    url = _bench_database_url().rsplit("/", 1)[0] + "/wemoov_reliability"
+    url = _bench_database_url("wemoov_reliability").rsplit("/", 1)[0] + "/wemoov_reliability"
     os.environ["BENCH_DATABASE_URL"] = url
     _recreate_database(url)
     _configure_environment(url)

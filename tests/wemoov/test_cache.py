@@ -168,14 +168,23 @@ def test_a_lost_generation_cannot_revive_an_old_entry():
     assert wcache.cached("user_stats", "44", lambda: "new", generation=True).value == "new"
 
 
-def test_warm_statistics_are_served_from_process_memory(monkeypatch):
-    """Dashboard and revenue entries are also kept in the process while fresh: a warm read
-    makes no cache call at all."""
+@override_settings(WEMOOV_CACHE_LOCAL=frozenset({"dashboard"}))
+def test_warm_statistics_are_served_from_process_memory_when_chosen(monkeypatch):
+    """With CACHE_LOCAL_FAMILIES, entries are also kept in the process while fresh: a warm
+    read makes no cache call at all."""
     wcache.cached("dashboard", "all", lambda: "v1")
     recorder = _RecordingCache(cache)
     monkeypatch.setattr(wcache, "cache", recorder)
     assert wcache.cached("dashboard", "all", lambda: "x").status == "HIT"
     assert recorder.calls == []
+
+
+def test_by_default_a_warm_read_asks_the_shared_cache_so_a_refresh_is_seen_at_once(monkeypatch):
+    wcache.cached("dashboard", "all", lambda: "v1")
+    recorder = _RecordingCache(cache)
+    monkeypatch.setattr(wcache, "cache", recorder)
+    assert wcache.cached("dashboard", "all", lambda: "x").status == "HIT"
+    assert recorder.calls != []
 
 
 def test_a_failing_computation_releases_the_lock():
