@@ -18,6 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_staff_cancel_a_paid_booking_from_the_changelist_and_see_the_refund(live_server, browser):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -46,7 +47,11 @@ def test_staff_cancel_a_paid_booking_from_the_changelist_and_see_the_refund(live
 
     browser.find_element(By.ID, "id_reason").send_keys("refund requested by phone")
     browser.find_element(By.ID, "confirm-action").click()
-    WebDriverWait(browser, 10).until(lambda b: "1 booking cancelled." in b.find_element(By.TAG_NAME, "body").text)
+    # The confirmation posts and the page changes under the wait: a body found on the old page
+    # goes stale before its text is read, so look again.
+    WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: "1 booking cancelled." in b.find_element(By.TAG_NAME, "body").text
+    )
 
     browser.get(f"{live_server.url}/admin/bookings/booking/{booking.pk}/change/")
     page = browser.find_element(By.TAG_NAME, "body").text
