@@ -67,8 +67,6 @@ def measure_interleaved(report, repeat: int, small_db: str) -> None:
     from rest_framework.test import APIClient
 
     from bookings.models import Booking
-    from stats.services import stats_cache_clear
-    from wemoov.cache import clear_local
 
     connections.settings["small"] = {**connections.settings["default"], "NAME": small_db}
     full_wrapper, small_wrapper = connections["default"], connections["small"]
@@ -87,21 +85,28 @@ def measure_interleaved(report, repeat: int, small_db: str) -> None:
             for size, wrapper in order if round_ % 2 == 0 else order[::-1]:
                 connections["default"] = wrapper
                 for name, path in PATHS.items():
-                    cold, warm = samples[(size, name)]
-                    stats_cache_clear()
-                    clear_local()
-                    started = time.perf_counter()
-                    api.get(path)
-                    cold.append(time.perf_counter() - started)
-                    started = time.perf_counter()
-                    api.get(path)
-                    warm.append(time.perf_counter() - started)
+                    _sample(api, path, *samples[(size, name)])
     finally:
         connections["default"] = full_wrapper
         small_wrapper.close()
     for size in ("small", "full"):
         costs = {name: _costs(*samples[(size, name)]) for name in PATHS}
         report.scale_point(size, rows[size], costs)
+
+
+def _sample(api, path: str, cold: list[float], warm: list[float]) -> None:
+    """One cold request (every statistics entry dropped first) and the warm one after it."""
+    from stats.services import stats_cache_clear
+    from wemoov.cache import clear_local
+
+    stats_cache_clear()
+    clear_local()
+    started = time.perf_counter()
+    api.get(path)
+    cold.append(time.perf_counter() - started)
+    started = time.perf_counter()
+    api.get(path)
+    warm.append(time.perf_counter() - started)
 
 
 def _costs(cold: list[float], warm: list[float]) -> dict:
@@ -117,30 +122,14 @@ def _costs(cold: list[float], warm: list[float]) -> dict:
 def cold_costs(repeat: int) -> dict[str, dict]:
     """Per path: median cold request, median warm request, their difference (ms), and the
     spread (interquartile range) of the cold samples."""
-    from stats.services import stats_cache_clear
-    from wemoov.cache import clear_local
-
     api = _client()
     results = {}
     for name, path in PATHS.items():
         assert api.get(path).status_code == 200  # noqa: S101 - warms imports and the plan cache
         cold, warm = [], []
         for _ in range(repeat):
-            stats_cache_clear()
-            clear_local()
-            started = time.perf_counter()
-            api.get(path)
-            cold.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            api.get(path)
-            warm.append(time.perf_counter() - started)
-        quartiles = statistics.quantiles(cold, n=4)
-        results[name] = {
-            "cold_ms": statistics.median(cold) * 1000,
-            "warm_ms": statistics.median(warm) * 1000,
-            "cost_ms": max(0.0, (statistics.median(cold) - statistics.median(warm)) * 1000),
-            "cold_iqr_ms": (quartiles[2] - quartiles[0]) * 1000,
-        }
+            _sample(api, path, cold, warm)
+        results[name] = _costs(cold, warm)
     return results
 
 
