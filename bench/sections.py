@@ -381,6 +381,10 @@ def _booking_body() -> str:
 
 
 HTTP_REPEAT = 3
+# Rounds behind a ratio target (warm dashboard / ping, writes with / without triggers): each
+# round runs both sides back to back, in alternating order, so an even count puts each side
+# first equally often; the ratio of each round is kept (`_round_ratios`).
+PAIRED_REPEAT = 6
 
 
 def _repeated(server_url: str, path: str, script: str, *, seconds: int, connections: int, repeat: int) -> dict:
@@ -452,10 +456,22 @@ def _pending_bookings(count: int) -> list[int]:
         return sorted(row[0] for row in cursor.fetchall())
 
 
+def _round_ratios(numerators: list[dict], denominators: list[dict]) -> list[float]:
+    """req/s of each round's first side over its second side's, round by round."""
+    return [a["rps"] / b["rps"] if b["rps"] else 0.0 for a, b in zip(numerators, denominators, strict=True)]
+
+
 def write_throughput(server: Server, tokens: dict, body: str, *, seconds: int, connections: int, repeat: int):
     """Booking creation and cancellation with 16 writers, the statistics triggers on and
     off, interleaved (on/off/off/on...) so the machine's drift weighs on both alike."""
     create = LUA["post"].format(token=tokens["client"], body=body)
+    # Unmeasured first writes with each setting (plans, the trigger functions' compilation).
+    for enabled in (True, False):
+        _stats_triggers(enabled)
+        try:
+            _wrk(f"{server.url}/api/bookings/", create, seconds=1, connections=connections)
+        finally:
+            _stats_triggers(True)
     runs: dict = {(mode, op): [] for mode in ("on", "off") for op in ("creation", "cancel")}
     for round_ in range(repeat):
         for enabled in (True, False) if round_ % 2 == 0 else (False, True):
@@ -473,7 +489,9 @@ def write_throughput(server: Server, tokens: dict, body: str, *, seconds: int, c
     from stats.rollup import rebuild
 
     rebuild()  # the runs with the triggers off left the summary behind: repair it
-    return {f"{op} triggers {mode}": _summary(r) for (mode, op), r in runs.items()}
+    results = {f"{op} triggers {mode}": _summary(r) for (mode, op), r in runs.items()}
+    results["rounds"] = {op: _round_ratios(runs[("on", op)], runs[("off", op)]) for op in ("creation", "cancel")}
+    return results
 
 
 class _FreshnessProbe:
@@ -517,10 +535,17 @@ def http(report: Report, *, quick: bool) -> None:
     cores = os.cpu_count() or 2
     workers = cores + 1  # the load generator shares the machine's cores
     seconds, connections_, repeat = (2, 4, 1) if quick else (10, 16, HTTP_REPEAT)
+    paired = 2 if quick else PAIRED_REPEAT
     tokens = _tokens()
     body = _booking_body()
     get = LUA["get"].format(token=tokens["admin"])
-    results: dict = {"workers": workers, "seconds": seconds, "connections": connections_, "repeat": repeat}
+    results: dict = {
+        "workers": workers,
+        "seconds": seconds,
+        "connections": connections_,
+        "repeat": repeat,
+        "paired": paired,
+    }
 
     with Server(workers) as server:
         server.get("/api/stats/dashboard/", tokens["admin"])
@@ -528,17 +553,18 @@ def http(report: Report, *, quick: bool) -> None:
         _wrk(f"{server.url}/bench/ping/", get, seconds=1, connections=connections_)
         # ping and the warm dashboard interleaved, so drift weighs on both alike.
         ping_runs, warm_runs = [], []
-        for round_ in range(repeat):
+        for round_ in range(paired):
             pair = [("ping", "/bench/ping/"), ("warm", "/api/stats/dashboard/")]
             for name, path in pair if round_ % 2 == 0 else pair[::-1]:
                 run = _wrk(f"{server.url}{path}", get, seconds=seconds, connections=connections_)
                 (ping_runs if name == "ping" else warm_runs).append(run)
         results["ping"], results["dashboard (warm)"] = _summary(ping_runs), _summary(warm_runs)
+        results["warm rounds"] = _round_ratios(warm_runs, ping_runs)
         results["bookings list"] = _repeated(
             server.url, "/api/bookings/?page_size=20", get, seconds=seconds, connections=connections_, repeat=repeat
         )
         results["writes"] = write_throughput(
-            server, tokens, body, seconds=seconds, connections=connections_, repeat=max(2, repeat)
+            server, tokens, body, seconds=seconds, connections=connections_, repeat=paired
         )
     with Server(workers, CACHE_TTL_DASHBOARD="0") as server:
         # TTL 0: no cache, no waiting; every request computes. One connection per worker.
