@@ -12,6 +12,7 @@ from django.test import override_settings
 from demo.factories import BookingFactory
 from stats.selectors import DASHBOARD, dashboard_stats_cached
 from wemoov import cache as wcache
+from wemoov.cache_backends import RedisCache
 
 
 def test_miss_then_hit_and_figures():
@@ -359,3 +360,27 @@ def test_a_cache_outage_is_not_an_api_outage(admin_user, client_user):
             assert (health.status_code, health.json()) == (503, {"database": "ok", "cache": "down"})
         finally:
             caches["default"].close()
+
+
+def test_redis_operations_share_one_client_per_connection_pool(monkeypatch):
+    """Django's Redis backend builds a redis.Redis object for every operation; ours builds
+    one per connection pool."""
+    if not isinstance(caches["default"], RedisCache):
+        pytest.skip("Redis only (the PostgreSQL pass of .ci/run sets CACHE_URL to Redis)")
+    backend = caches["default"]._cache
+    made = []
+    real = backend._client
+
+    def counting(**kwargs):
+        made.append(kwargs["connection_pool"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(backend, "_client", counting)
+    monkeypatch.setattr(backend, "_clients", {})
+
+    for i in range(50):
+        cache.set(f"client-reuse:{i}", i, 30)
+        assert cache.get(f"client-reuse:{i}") == i
+    assert len(made) == 1
+    assert cache.get_many(["client-reuse:1", "client-reuse:2"]) == {"client-reuse:1": 1, "client-reuse:2": 2}
+    assert len(made) == 1
