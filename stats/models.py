@@ -9,7 +9,8 @@ in both tables.
 
 Keys: ``family`` names what is counted; ``k1``/``k2`` its groups (a status, a role, a
 '1'/'0' flag); ``at`` a UTC time slot for the revenue families (``rev15``, ``rev1h``,
-``rev1d``: completed payments per 15-minute, hour and day slot), the epoch otherwise.
+``rev1d``: completed payments per 15-minute, hour and day slot) and for ``bk15`` (bookings
+per 15-minute slot, the dashboard's "today"), the epoch otherwise.
 Amounts are integer cents, exact on both databases.
 """
 

@@ -54,6 +54,10 @@ def _cents(column: str) -> str:
 
 _COMPLETED = "r.status = 'completed'"
 SLOTS = {"rev15": 900, "rev1h": 3600, "rev1d": 86400}
+# Bookings per UTC quarter hour: the dashboard's "today" sums them from local midnight, a
+# whole quarter hour in UTC in every zone in use, so its cost is a day's slots (at most 96)
+# however many bookings the day holds.
+BOOKING_SLOT, BOOKING_SLOT_SECONDS = "bk15", 900
 
 # table: (the columns whose change moves a figure, the projections)
 SOURCES: dict[str, tuple[tuple[str, ...], tuple[Projection, ...]]] = {
@@ -70,7 +74,13 @@ SOURCES: dict[str, tuple[tuple[str, ...], tuple[Projection, ...]]] = {
         ),
     ),
     "fleet_vehicle": (("type", "is_available"), (Projection("vehicles", "r.type", _flag("is_available")),)),
-    "bookings_booking": (("status", "service_type"), (Projection("bookings", "r.status", "r.service_type"),)),
+    "bookings_booking": (
+        ("status", "service_type", "created_at"),
+        (
+            Projection("bookings", "r.status", "r.service_type"),
+            Projection(BOOKING_SLOT, at=str(BOOKING_SLOT_SECONDS)),
+        ),
+    ),
     "payments_payment": (
         ("status", "amount", "created_at"),
         (

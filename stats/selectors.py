@@ -3,8 +3,8 @@
 Every dashboard and revenue figure is read from the statistics summary (``stats.models``,
 kept by database triggers: ``stats.rollup``), so its cost does not grow with history:
 
-* ``dashboard_stats()``  – ONE query: the summary rows of the dashboard families (and the
-  pending deltas) plus today's bookings counted on their index; summed in Python.
+* ``dashboard_stats()``  – ONE query: the summary rows of the dashboard families and today's
+  quarter-hour booking slots (and the pending deltas); summed in Python.
 * ``revenue_series(period)`` – ONE query: the revenue slots (UTC 15-minute, hour and day
   slots) that tile each bucket exactly, in any time zone whose offsets are whole quarter
   hours (all of today's); otherwise the payments are scanned (``revenue_series_scan``).
@@ -47,7 +47,7 @@ from bookings.models import Booking, BookingStatus, ServiceType
 from fleet.models import Driver, Vehicle, VehicleType
 from payments.models import Payment, PaymentStatus
 from stats.models import EPOCH, Rollup, RollupDelta
-from stats.rollup import SLOTS
+from stats.rollup import BOOKING_SLOT, BOOKING_SLOT_SECONDS, SLOTS
 from users.models import Role, User
 from wemoov.cache import USER_STATS, CacheResult, cached
 
@@ -92,6 +92,7 @@ def _branch(queryset: QuerySet, family: str, group, subgroup, *, rated=_ZERO_INT
 
 
 _SUMMARY_COLUMNS = ("family", "k1", "k2", "n", "rated", "cents")
+TODAY = "today"  # the rows of today's bookings when they are counted, not read from slots
 DASHBOARD_FAMILIES = ("users", "drivers", "vehicles", "bookings", "payments")
 
 
@@ -100,15 +101,23 @@ def _local_midnight():
 
 
 def dashboard_rows() -> QuerySet:
-    """The single query behind the dashboard: the summary's rows of the dashboard families,
-    the deltas not folded yet (a few hundred at most), and today's bookings (an index range
-    scan over today's rows only)."""
-    folded = Rollup.objects.filter(family__in=DASHBOARD_FAMILIES, at=EPOCH).order_by().values(*_SUMMARY_COLUMNS)
-    pending = RollupDelta.objects.filter(family__in=DASHBOARD_FAMILIES, at=EPOCH).order_by().values(*_SUMMARY_COLUMNS)
+    """The single query behind the dashboard: the summary's rows of the dashboard families
+    and of today's quarter-hour booking slots (at most 96), plus the deltas not folded yet
+    (a few hundred at most). Where local midnight is not a whole quarter hour in UTC (no zone
+    in use today), today's bookings are counted on their index instead."""
+    midnight = _local_midnight()
+    wanted = Q(family__in=DASHBOARD_FAMILIES, at=EPOCH)
+    sliced = _seconds(midnight) % BOOKING_SLOT_SECONDS == 0
+    if sliced:
+        wanted |= Q(family=BOOKING_SLOT, at__gte=midnight)
+    folded = Rollup.objects.filter(wanted).order_by().values(*_SUMMARY_COLUMNS)
+    pending = RollupDelta.objects.filter(wanted).order_by().values(*_SUMMARY_COLUMNS)
+    if sliced:
+        return folded.union(pending, all=True)
     today = (
-        Booking.objects.filter(created_at__gte=_local_midnight())
+        Booking.objects.filter(created_at__gte=midnight)
         .order_by()
-        .annotate(family=Value("today", output_field=CharField()), k1=_BLANK, k2=_BLANK)
+        .annotate(family=Value(TODAY, output_field=CharField()), k1=_BLANK, k2=_BLANK)
         .values("family", "k1", "k2")
         .annotate(n=Count("*"), rated=_ZERO_INT, cents=_ZERO_INT)
     )
@@ -141,7 +150,7 @@ def dashboard_rows_scan() -> QuerySet:
         _BLANK,
         amount=Coalesce(Sum("amount"), _ZERO_MONEY, output_field=MONEY),
     )
-    bookings_today = _branch(Booking.objects.filter(created_at__gte=_local_midnight()), "today", _BLANK, _BLANK)
+    bookings_today = _branch(Booking.objects.filter(created_at__gte=_local_midnight()), TODAY, _BLANK, _BLANK)
     return users.union(drivers, vehicles, bookings, payments, bookings_today, all=True)
 
 
@@ -182,7 +191,7 @@ def dashboard_from_rows(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
             payments.setdefault(group, {"count": 0, "cents": 0})
             payments[group]["count"] += n
             payments[group]["cents"] += _cents(row)
-        elif family == "today":
+        elif family in (TODAY, BOOKING_SLOT):
             bookings_today += n
 
     return {

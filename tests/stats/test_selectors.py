@@ -2,6 +2,7 @@
 count done in Python over all rows; query counts pinned cold and warm."""
 
 from datetime import UTC, datetime, timedelta
+from datetime import timezone as dt_timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -138,6 +139,40 @@ def test_bookings_today_counts_from_local_midnight(known_data, settings):
     settings.TIME_ZONE = "Africa/Abidjan"
     Booking.objects.filter(pk=Booking.objects.first().pk).update(created_at=timezone.now() - timedelta(days=2))
     assert dashboard_stats()["today"]["bookings"] == Booking.objects.count() - 1
+
+
+def _around_local_midnight() -> datetime:
+    """Three bookings moved to just before, at and just after local midnight; the rest stay now."""
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    before, at, after = Booking.objects.order_by("pk")[:3]
+    for booking, moment in (
+        (before, midnight - timedelta(seconds=1)),
+        (at, midnight),
+        (after, midnight + timedelta(minutes=14)),
+    ):
+        Booking.objects.filter(pk=booking.pk).update(created_at=moment)
+    return midnight
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Kolkata", "Asia/Kathmandu", "America/St_Johns", "Australia/Eucla"])
+def test_bookings_today_sums_the_quarter_hour_slots_in_any_zone(known_data, settings, zone, django_assert_num_queries):
+    settings.TIME_ZONE = zone
+    midnight = _around_local_midnight()
+    expected = sum(b.created_at >= midnight for b in Booking.objects.all())
+    with django_assert_num_queries(1) as captured:
+        data = dashboard_stats()
+    assert data["today"]["bookings"] == expected == Booking.objects.count() - 1
+    # Read from the summary's slots: the bookings table is not in the query.
+    assert "bookings_booking" not in captured.captured_queries[0]["sql"]
+
+
+def test_bookings_today_is_counted_where_midnight_is_not_a_whole_quarter_hour(known_data, django_assert_num_queries):
+    with timezone.override(dt_timezone(timedelta(minutes=7))):
+        midnight = _around_local_midnight()
+        with django_assert_num_queries(1) as captured:
+            data = dashboard_stats()
+    assert data["today"]["bookings"] == sum(b.created_at >= midnight for b in Booking.objects.all())
+    assert "bookings_booking" in captured.captured_queries[0]["sql"]
 
 
 def test_dashboard_is_one_query_cold_and_none_warm(known_data, django_assert_num_queries):
