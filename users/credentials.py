@@ -40,6 +40,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from wemoov.cache import get_confirming
+
 logger = logging.getLogger(__name__)
 
 # What a request needs of its user (permissions read role, is_staff, is_superuser).
@@ -107,8 +109,9 @@ def _from_db(model, values: dict):
 
 
 def recall(digest: str):
-    """The cached (user, token) of a digest, or None: one cache round trip."""
-    entry = cache.get(token_cache_key(digest))
+    """The cached (user, token) of a digest, or None: one cache round trip, which also
+    confirms the statistics' versions for this request (``wemoov.cache.get_confirming``)."""
+    entry = get_confirming(token_cache_key(digest))
     return None if entry is None else unpack(entry)
 
 

@@ -37,6 +37,7 @@ from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 from prometheus_client import Counter, Gauge
 
@@ -195,38 +196,85 @@ def _new_generation(family: str, key: str) -> int:
     return generation
 
 
-def _lookup(family: str, key: str, generation: bool) -> tuple[str, dict | None, int | None]:
-    """The entry's full key, the entry, and the key's generation (None unless asked), in one
-    cache round trip when this process's guess of the family version is right (the common
-    case), two when it is not."""
+def _lookup(family: str, key: str, generation: bool) -> tuple[str, dict | None, int | None, int]:
+    """The entry's full key, the entry, the key's generation (None unless asked) and the
+    family's version, in one cache round trip when this process's guess of the family
+    version is right (the common case), two when it is not. The same round trip confirms
+    the versions of the families kept in process memory (``_confirm``)."""
     guess = _known_versions.get(family)
-    wanted = [_version_key(family)]
+    wanted = [_version_key(family), *(_version_key(f) for f in settings.WEMOOV_CACHE_LOCAL if f != family)]
     if guess is not None:
         wanted.append(_data_key(family, guess, key))
     if generation:
         wanted.append(_generation_key(family, key))
     found = cache.get_many(wanted)
+    _confirm(found)
     version = found.get(_version_key(family))
     gen = found.get(_generation_key(family, key)) if generation else None
     if generation and gen is None:
         gen = _new_generation(family, key)
     if guess is not None and version == guess:
-        return _data_key(family, guess, key), found.get(_data_key(family, guess, key)), gen
+        return _data_key(family, guess, key), found.get(_data_key(family, guess, key)), gen, guess
     if version is None:
         version = family_version(family)
     _known_versions[family] = version
     full_key = _data_key(family, version, key)
-    return full_key, cache.get(full_key), gen
+    return full_key, cache.get(full_key), gen, version
 
 
-# Entries of the families in WEMOOV_CACHE_LOCAL also kept in this process, served without
-# a cache round trip while fresh (their TTL is about a second: the freshness rule bounds
-# them whatever another process does).
+# --- copies in process memory -------------------------------------------------------------
+# Entries of the families in WEMOOV_CACHE_LOCAL (the statistics, by default) are also kept
+# in this process while fresh, each with the family version it was stored under. A copy is
+# served without a round trip of its own only when the current request has already read
+# that family's version from the shared cache and found it unchanged: every cache read of
+# the request (the token lookup of `users.credentials`, any `cached` lookup) brings those
+# versions in the same round trip. So a refresh (a version bump) that completed before a
+# request began is seen by that request in every process; without such a read, the shared
+# cache is asked as usual.
 _local: dict[tuple[str, str], dict] = {}
+_this_request = threading.local()
+
+
+def _request_started(**kwargs) -> None:
+    _this_request.versions = {}
+
+
+def _request_finished(**kwargs) -> None:
+    _this_request.versions = None  # outside a request nothing is confirmed
+
+
+request_started.connect(_request_started, dispatch_uid="wemoov.cache.request_started")
+request_finished.connect(_request_finished, dispatch_uid="wemoov.cache.request_finished")
 
 
 def clear_local() -> None:
     _local.clear()
+    _this_request.versions = None
+
+
+def _confirm(found: dict) -> None:
+    """Note the versions of the in-memory families that a cache read just brought."""
+    versions = getattr(_this_request, "versions", None)
+    if versions is None:
+        return
+    for family in settings.WEMOOV_CACHE_LOCAL:
+        version = found.get(_version_key(family))
+        if version is not None:
+            versions[family] = version
+
+
+def _confirmed_version(family: str) -> int | None:
+    return (getattr(_this_request, "versions", None) or {}).get(family)
+
+
+def get_confirming(key: str) -> Any:
+    """``cache.get(key)`` that also brings, in the same round trip, the current versions of
+    the families kept in process memory, so that this request may serve their copies."""
+    if not settings.WEMOOV_CACHE_LOCAL:
+        return cache.get(key)
+    found = cache.get_many([key, *(_version_key(f) for f in settings.WEMOOV_CACHE_LOCAL)])
+    _confirm(found)
+    return found.get(key)
 
 
 def invalidate_family(family: str) -> None:
@@ -337,18 +385,19 @@ def cached(
         value = compute()
         _record(family, MISS, 0.0)
         return CacheResult(value, MISS, started, 0.0)
-    local = family in settings.WEMOOV_CACHE_LOCAL
+    local = family in settings.WEMOOV_CACHE_LOCAL and not generation
     if local:
-        entry = _local.get((family, key))
-        if entry is not None and time.time() < entry["expires_at"]:
-            return _result(family, entry, HIT)
+        held = _local.get((family, key))
+        confirmed = _confirmed_version(family)
+        if held and confirmed is not None and held["version"] == confirmed and time.time() < held["expires_at"]:
+            return _result(family, held, HIT)
     try:
-        full_key, entry, gen = _lookup(family, key, generation)
+        full_key, entry, gen, version = _lookup(family, key, generation)
         if not _valid(entry, gen):
             entry = None
         if entry is not None and time.time() < entry["expires_at"]:
             if local:
-                _local[(family, key)] = entry
+                _local[(family, key)] = {**entry, "version": version}
             return _result(family, entry, HIT)
         lock_key = f"lock:{full_key}"
         token = uuid.uuid4().hex
@@ -359,7 +408,7 @@ def cached(
                 if cache.get(lock_key) == token:
                     cache.delete(lock_key)
             if local:
-                _local[(family, key)] = fresh
+                _local[(family, key)] = {**fresh, "version": version}
             return _result(family, fresh, MISS)
         if entry is not None and time.time() < entry.get("stale_until", entry["expires_at"] + _swr(family)):
             return _result(family, entry, STALE)
@@ -369,7 +418,7 @@ def cached(
             entry = cache.get(full_key)
             if _valid(entry, gen) and time.time() < entry["expires_at"]:
                 if local:
-                    _local[(family, key)] = entry
+                    _local[(family, key)] = {**entry, "version": version}
                 return _result(family, entry, HIT)
         logger.warning("gave up waiting for %s after %ss; computing it here", full_key, settings.WEMOOV_CACHE_LOCK_WAIT)
         return _result(family, _compute_and_store(family, key, full_key, compute, ttl, gen), MISS)

@@ -194,11 +194,11 @@ WEMOOV_CACHE_TTLS = {
 WEMOOV_CACHE_SWR = env_int("CACHE_SWR", 60)
 # Families that never serve a stale value (a stale statistic would break the freshness rule).
 WEMOOV_CACHE_SWRS = {"dashboard": 0, "revenue": 0}
-# Families whose fresh entries each process also keeps in memory: a warm read then costs no
-# cache round trip, but another process's invalidation (POST /api/stats/refresh/) reaches
-# that copy only when it expires, up to the family's TTL later. The contract drops a refresh
-# in every process at once, so this is off unless a deployment chooses the trade-off.
-WEMOOV_CACHE_LOCAL = frozenset(env_list("CACHE_LOCAL_FAMILIES"))
+# Families whose fresh entries each process also keeps in memory. A copy is served without a
+# round trip of its own only once the request has read the family's version from the shared
+# cache in a round trip it makes anyway (the token lookup), so a refresh is still seen at
+# once in every process (wemoov/cache.py). Empty: every warm read asks the shared cache.
+WEMOOV_CACHE_LOCAL = frozenset(env_list("CACHE_LOCAL_FAMILIES", "dashboard,revenue"))
 # How long callers wait for another caller's computation of a missing key (seconds).
 WEMOOV_CACHE_LOCK_WAIT = float(os.environ.get("CACHE_LOCK_WAIT", "5"))
 

@@ -6,6 +6,7 @@ import time
 
 import pytest
 from django.core.cache import cache, caches
+from django.core.signals import request_finished, request_started
 from django.db import connection, connections
 from django.test import override_settings
 
@@ -169,23 +170,71 @@ def test_a_lost_generation_cannot_revive_an_old_entry():
     assert wcache.cached("user_stats", "44", lambda: "new", generation=True).value == "new"
 
 
-@override_settings(WEMOOV_CACHE_LOCAL=frozenset({"dashboard"}))
-def test_warm_statistics_are_served_from_process_memory_when_chosen(monkeypatch):
-    """With CACHE_LOCAL_FAMILIES, entries are also kept in the process while fresh: a warm
-    read makes no cache call at all."""
+# --- copies in process memory (the statistics families by default) ----------------------
+def _new_request() -> None:
+    """What Django does as a request begins (its own receivers close stale connections:
+    hence the database mark on these tests)."""
+    request_started.send(sender=None)
+
+
+@pytest.mark.django_db
+def test_a_copy_is_served_without_a_round_trip_once_the_request_confirmed_its_version(monkeypatch):
+    _new_request()
     wcache.cached("dashboard", "all", lambda: "v1")
+    _new_request()
+    wcache.get_confirming("token:abc")  # the round trip the request makes anyway (its token)
     recorder = _RecordingCache(cache)
     monkeypatch.setattr(wcache, "cache", recorder)
-    assert wcache.cached("dashboard", "all", lambda: "x").status == "HIT"
+    result = wcache.cached("dashboard", "all", lambda: "x")
+    assert (result.status, result.value) == ("HIT", "v1")
     assert recorder.calls == []
 
 
-def test_by_default_a_warm_read_asks_the_shared_cache_so_a_refresh_is_seen_at_once(monkeypatch):
+@pytest.mark.django_db
+def test_without_a_confirming_read_in_the_request_the_shared_cache_is_asked(monkeypatch):
+    _new_request()
     wcache.cached("dashboard", "all", lambda: "v1")
+    _new_request()  # nothing read yet in this one
     recorder = _RecordingCache(cache)
     monkeypatch.setattr(wcache, "cache", recorder)
     assert wcache.cached("dashboard", "all", lambda: "x").status == "HIT"
-    assert recorder.calls != []
+    assert recorder.calls == ["get_many"]
+
+
+@pytest.mark.django_db
+def test_outside_a_request_the_shared_cache_is_asked(monkeypatch):
+    _new_request()
+    wcache.cached("dashboard", "all", lambda: "v1")
+    wcache.get_confirming("token:abc")
+    request_finished.send(sender=None)
+    recorder = _RecordingCache(cache)
+    monkeypatch.setattr(wcache, "cache", recorder)
+    assert wcache.cached("dashboard", "all", lambda: "x").status == "HIT"
+    assert recorder.calls == ["get_many"]
+
+
+@pytest.mark.django_db
+def test_another_process_refresh_is_seen_by_the_next_request_despite_the_copy():
+    _new_request()
+    wcache.cached("dashboard", "all", lambda: "v1")
+    cache.incr("ver:dashboard")  # another process's POST /api/stats/refresh/: this copy stays
+    _new_request()
+    wcache.get_confirming("token:abc")
+    result = wcache.cached("dashboard", "all", lambda: "v2")
+    assert (result.status, result.value) == ("MISS", "v2")
+
+
+@pytest.mark.django_db
+@override_settings(WEMOOV_CACHE_LOCAL=frozenset())
+def test_with_no_families_in_memory_every_warm_read_asks_the_shared_cache(monkeypatch):
+    _new_request()
+    wcache.cached("dashboard", "all", lambda: "v1")
+    _new_request()
+    wcache.get_confirming("token:abc")
+    recorder = _RecordingCache(cache)
+    monkeypatch.setattr(wcache, "cache", recorder)
+    assert wcache.cached("dashboard", "all", lambda: "x").status == "HIT"
+    assert recorder.calls == ["get_many"]
 
 
 def test_a_failing_computation_releases_the_lock():
@@ -384,3 +433,22 @@ def test_redis_operations_share_one_client_per_connection_pool(monkeypatch):
     assert len(made) == 1
     assert cache.get_many(["client-reuse:1", "client-reuse:2"]) == {"client-reuse:1": 1, "client-reuse:2": 2}
     assert len(made) == 1
+
+
+@pytest.mark.django_db
+def test_a_warm_dashboard_request_makes_one_cache_round_trip_its_token_lookup(admin_user, monkeypatch):
+    """Through the API with a real token: the token lookup brings the statistics' versions,
+    so the warm dashboard is served from the process's copy; a refresh is seen at once."""
+    from tests.conftest import client_for
+
+    api = client_for(admin_user)
+    assert api.get("/api/stats/dashboard/").status_code == 200  # cold: computed and kept
+    assert api.get("/api/stats/dashboard/").status_code == 200  # the token is cached now
+    recorder = _RecordingCache(cache)
+    monkeypatch.setattr(wcache, "cache", recorder)
+    warm = api.get("/api/stats/dashboard/")
+    assert (warm.status_code, warm["X-Cache"]) == (200, "HIT")
+    assert recorder.calls == ["get_many"]
+    monkeypatch.setattr(wcache, "cache", cache)
+    cache.incr("ver:dashboard")  # another process's refresh
+    assert api.get("/api/stats/dashboard/")["X-Cache"] == "MISS"
