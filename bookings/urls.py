@@ -1,7 +1,9 @@
+from django.urls import include, path
+
 from bookings.api import BookingViewSet
 from wemoov.routers import ApiRouter
 
 router = ApiRouter()
-router.register("bookings", BookingViewSet, basename="booking")
+router.register("", BookingViewSet, basename="booking")
 
-urlpatterns = router.urls
+urlpatterns = [path("bookings/", include(router.urls))]

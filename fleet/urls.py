@@ -1,14 +1,14 @@
-from django.urls import path
+from django.urls import include, path
 
 from fleet.api import DriverMeView, DriverViewSet, VehicleViewSet
 from wemoov.routers import ApiRouter
 
-router = ApiRouter()
-router.register("drivers", DriverViewSet, basename="driver")
-router.register("vehicles", VehicleViewSet, basename="vehicle")
+drivers, vehicles = ApiRouter(), ApiRouter()
+drivers.register("", DriverViewSet, basename="driver")
+vehicles.register("", VehicleViewSet, basename="vehicle")
 
 urlpatterns = [
-    # Before the router, so that "me" is not read as a driver id.
-    path("drivers/me/", DriverMeView.as_view(), name="driver-me"),
-    *router.urls,
+    # "me" before the router, so that it is not read as a driver id.
+    path("drivers/", include([path("me/", DriverMeView.as_view(), name="driver-me"), *drivers.urls])),
+    path("vehicles/", include(vehicles.urls)),
 ]

@@ -1,7 +1,9 @@
+from django.urls import include, path
+
 from payments.api import PaymentViewSet
 from wemoov.routers import ApiRouter
 
 router = ApiRouter()
-router.register("payments", PaymentViewSet, basename="payment")
+router.register("", PaymentViewSet, basename="payment")
 
-urlpatterns = router.urls
+urlpatterns = [path("payments/", include(router.urls))]

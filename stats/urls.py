@@ -1,9 +1,16 @@
-from django.urls import path
+from django.urls import include, path
 
 from stats.api import DashboardView, RefreshView, RevenueView
 
 urlpatterns = [
-    path("stats/dashboard/", DashboardView.as_view(), name="stats-dashboard"),
-    path("stats/revenue/", RevenueView.as_view(), name="stats-revenue"),
-    path("stats/refresh/", RefreshView.as_view(), name="stats-refresh"),
+    path(
+        "stats/",
+        include(
+            [
+                path("dashboard/", DashboardView.as_view(), name="stats-dashboard"),
+                path("revenue/", RevenueView.as_view(), name="stats-revenue"),
+                path("refresh/", RefreshView.as_view(), name="stats-refresh"),
+            ]
+        ),
+    )
 ]

@@ -1,16 +1,22 @@
-from django.urls import path
+from django.urls import include, path
 
 from users.api import LoginView, LogoutView, MeView, RegisterView, UserViewSet
 from wemoov.routers import ApiRouter
 
 router = ApiRouter()
-router.register("users", UserViewSet, basename="user")
+router.register("", UserViewSet, basename="user")
 
 urlpatterns = [
-    path("auth/register/", RegisterView.as_view(), name="auth-register"),
-    path("auth/token/", LoginView.as_view(), name="auth-token"),
-    path("auth/logout/", LogoutView.as_view(), name="auth-logout"),
-    # Before the router, so that "me" is not read as a user id.
-    path("users/me/", MeView.as_view(), name="user-me"),
-    *router.urls,
+    path(
+        "auth/",
+        include(
+            [
+                path("register/", RegisterView.as_view(), name="auth-register"),
+                path("token/", LoginView.as_view(), name="auth-token"),
+                path("logout/", LogoutView.as_view(), name="auth-logout"),
+            ]
+        ),
+    ),
+    # "me" before the router, so that it is not read as a user id.
+    path("users/", include([path("me/", MeView.as_view(), name="user-me"), *router.urls])),
 ]
