@@ -202,7 +202,7 @@ def _lookup(family: str, key: str, generation: bool) -> tuple[str, dict | None, 
     version is right (the common case), two when it is not. The same round trip confirms
     the versions of the families kept in process memory (``_confirm``)."""
     guess = _known_versions.get(family)
-    wanted = [_version_key(family), *(_version_key(f) for f in settings.WEMOOV_CACHE_LOCAL if f != family)]
+    wanted = [_version_key(family), *_local_version_keys(but=family)]
     if guess is not None:
         wanted.append(_data_key(family, guess, key))
     if generation:
@@ -263,6 +263,10 @@ def _confirm(found: dict) -> None:
             versions[family] = version
 
 
+def _local_version_keys(but: str | None = None) -> list[str]:
+    return [_version_key(f) for f in settings.WEMOOV_CACHE_LOCAL if f != but]
+
+
 def _confirmed_version(family: str) -> int | None:
     return (getattr(_this_request, "versions", None) or {}).get(family)
 
@@ -272,7 +276,7 @@ def get_confirming(key: str) -> Any:
     the families kept in process memory, so that this request may serve their copies."""
     if not settings.WEMOOV_CACHE_LOCAL:
         return cache.get(key)
-    found = cache.get_many([key, *(_version_key(f) for f in settings.WEMOOV_CACHE_LOCAL)])
+    found = cache.get_many([key, *_local_version_keys()])
     _confirm(found)
     return found.get(key)
 
@@ -366,6 +370,14 @@ def _result(family: str, entry: dict, status: str) -> CacheResult:
     return CacheResult(entry["value"], status, entry["computed_at"], age)
 
 
+def _serve(family: str, key: str, entry: dict, status: str, keep: int | None) -> CacheResult:
+    """The result; the entry is also kept in process memory under version ``keep`` (None:
+    its family is not kept there)."""
+    if keep is not None:
+        _local[(family, key)] = {**entry, "version": keep}
+    return _result(family, entry, status)
+
+
 def _valid(entry: dict | None, gen: int | None) -> bool:
     return entry is not None and (gen is None or entry.get("gen") == gen)
 
@@ -388,17 +400,16 @@ def cached(
     local = family in settings.WEMOOV_CACHE_LOCAL and not generation
     if local:
         held = _local.get((family, key))
-        confirmed = _confirmed_version(family)
-        if held and confirmed is not None and held["version"] == confirmed and time.time() < held["expires_at"]:
+        # A kept copy's version is never None, so an unconfirmed family never matches.
+        if held and held["version"] == _confirmed_version(family) and time.time() < held["expires_at"]:
             return _result(family, held, HIT)
     try:
         full_key, entry, gen, version = _lookup(family, key, generation)
+        keep = version if local else None
         if not _valid(entry, gen):
             entry = None
         if entry is not None and time.time() < entry["expires_at"]:
-            if local:
-                _local[(family, key)] = {**entry, "version": version}
-            return _result(family, entry, HIT)
+            return _serve(family, key, entry, HIT, keep)
         lock_key = f"lock:{full_key}"
         token = uuid.uuid4().hex
         if cache.add(lock_key, token, timeout=_LOCK_SECONDS):
@@ -407,9 +418,7 @@ def cached(
             finally:
                 if cache.get(lock_key) == token:
                     cache.delete(lock_key)
-            if local:
-                _local[(family, key)] = {**fresh, "version": version}
-            return _result(family, fresh, MISS)
+            return _serve(family, key, fresh, MISS, keep)
         if entry is not None and time.time() < entry.get("stale_until", entry["expires_at"] + _swr(family)):
             return _result(family, entry, STALE)
         deadline = time.monotonic() + settings.WEMOOV_CACHE_LOCK_WAIT
@@ -417,9 +426,7 @@ def cached(
             time.sleep(_POLL_SECONDS)
             entry = cache.get(full_key)
             if _valid(entry, gen) and time.time() < entry["expires_at"]:
-                if local:
-                    _local[(family, key)] = {**entry, "version": version}
-                return _result(family, entry, HIT)
+                return _serve(family, key, entry, HIT, keep)
         logger.warning("gave up waiting for %s after %ss; computing it here", full_key, settings.WEMOOV_CACHE_LOCK_WAIT)
         return _result(family, _compute_and_store(family, key, full_key, compute, ttl, gen), MISS)
     except Exception as exc:
