@@ -51,6 +51,11 @@ class Booking(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [
+            ("assign_booking", "Can assign a driver to a booking"),
+            ("cancel_booking", "Can cancel any booking"),
+            ("export_booking", "Can export bookings as CSV"),
+        ]
         indexes = [
             # The seed's `status` index is the leading column of this one and is not
             # created separately. Serves the list filtered by status, newest first.

@@ -41,6 +41,7 @@ class Driver(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("export_driver", "Can export drivers as CSV")]
         indexes = [
             models.Index(fields=["is_available"], name="driver_is_available_idx"),
             models.Index(fields=["rating"], name="driver_rating_idx"),
@@ -74,6 +75,7 @@ class Vehicle(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("export_vehicle", "Can export vehicles as CSV")]
         indexes = [
             models.Index(fields=["type"], name="vehicle_type_idx"),
             models.Index(fields=["is_available"], name="vehicle_is_available_idx"),

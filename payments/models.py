@@ -35,6 +35,12 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [
+            ("confirm_payment", "Can confirm a payment"),
+            ("fail_payment", "Can mark a payment failed"),
+            ("refund_payment", "Can refund a payment"),
+            ("export_payment", "Can export payments as CSV"),
+        ]
         indexes = [
             # The seed's `status` index is the leading column of this one and is not
             # created separately. Serves the list filtered by status, newest first, and,

@@ -38,6 +38,11 @@ class RollupRow(models.Model):
 
 class Rollup(RollupRow):
     class Meta:
+        # The statistics' permissions hang on the summary table, the model stats owns.
+        permissions = [
+            ("view_statistics", "Can view the statistics (dashboard, revenue, metrics)"),
+            ("refresh_statistics", "Can refresh the statistics cache"),
+        ]
         constraints = [models.UniqueConstraint(fields=["family", "at", "k1", "k2"], name="stats_rollup_key")]
 
     def __str__(self) -> str:

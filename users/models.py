@@ -62,6 +62,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["-created_at"]
+        # Staff permissions beyond Django's four (the contract's "Staff permissions").
+        permissions = [
+            ("deactivate_user", "Can deactivate and reactivate users"),
+            ("export_user", "Can export users as CSV"),
+        ]
         indexes = [
             # The seed's `role` index is the leading column of this one, so it is not
             # created separately: (role, is_active) serves `role = ?` and the dashboard's
