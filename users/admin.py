@@ -1,20 +1,29 @@
 """The user pages. Every path here ends in `User.save()`, which revokes as the API does
 (`users.credentials`); the activation actions call `users.services.user_update`, as the
 API does. A user's page links to their bookings and payments (and a driver's page to the
-bookings they drive)."""
+bookings they drive).
+
+Who may change whom is `users.services.user_change_check`, asked by every door here: the
+change and add forms (a refused field is a form error, a forged one 403), the change
+permission of one user (so another staff member's page, their password page and their
+deletion are closed to anyone but a superuser), and the actions (through `user_update`).
+Non-superusers see superuser status, groups and permissions read-only and are not offered
+the `admin` role."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.html import format_html
 
-from users.models import User
+from users.models import Role, User
 from users.selectors import user_search
-from users.services import user_update
+from users.services import OWN_LOCKED_FIELDS, user_change_check, user_update
 from wemoov.admin import FastChangeListAdmin, confirm_then_apply
 from wemoov.cache import USER_STATS, invalidate_key_on_commit
+from wemoov.errors import InvalidInput, NotPermitted
 
 
 @admin.register(User)
@@ -38,6 +47,9 @@ class UserAdmin(FastChangeListAdmin, DjangoUserAdmin):
     filter_horizontal = ["groups", "user_permissions"]
     actions = ["deactivate_users", "activate_users"]
 
+    # Shown to superusers only; read-only for everyone else.
+    superuser_fields = ["is_superuser", "groups", "user_permissions"]
+
     @admin.display(description="bookings and payments")
     def activity(self, obj: User):
         if obj.pk is None:
@@ -55,10 +67,47 @@ class UserAdmin(FastChangeListAdmin, DjangoUserAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += [name for name in self.superuser_fields if name not in fields]
         if obj is not None and obj.pk == request.user.pk:
-            # As in the API: an admin cannot deactivate (or demote) themselves.
-            fields += ["role", "is_active"]
+            # What nobody changes on themselves (user_change_check) is not offered either.
+            fields += [name for name in ("role", "is_active", *self.superuser_fields) if name not in fields]
         return fields
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None and request.user.is_superuser:
+            # A superuser gives a new staff member their groups as they create them.
+            (name, options), *rest = fieldsets
+            fieldsets = [(name, {**options, "fields": [*options["fields"], "groups"]}), *rest]
+        return fieldsets
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return type(form.__name__, (WhoMayChangeWhomForm, form), {"actor": request.user})
+
+    def has_change_permission(self, request, obj=None):
+        if not super().has_change_permission(request, obj):
+            return False
+        if obj is None:
+            return True
+        try:  # no change at all: may they change this user in the first place?
+            user_change_check(actor=request.user, user=obj, changes={})
+        except NotPermitted:
+            return False
+        return True
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a user ends their activity: whoever may not deactivate them may not delete them.
+        if not super().has_delete_permission(request, obj):
+            return False
+        return obj is None or _may_deactivate(request.user, obj)
+
+    def delete_queryset(self, request, queryset):
+        # `delete_selected` asks has_delete_permission without the rows: each row is asked here.
+        if not all(_may_deactivate(request.user, user) for user in queryset):
+            raise PermissionDenied
+        super().delete_queryset(request, queryset)
 
     def get_search_results(self, request, queryset, search_term):
         return user_search(queryset, search_term), False
@@ -84,3 +133,43 @@ class UserAdmin(FastChangeListAdmin, DjangoUserAdmin):
     @admin.action(description="Activate the selected users")
     def activate_users(self, request, queryset):
         return self._set_active(request, queryset, active=True, title="Activate users", done="activated")
+
+
+def _may_deactivate(actor: User, user: User) -> bool:
+    try:
+        user_change_check(actor=actor, user=user, changes={"is_active": False})
+    except (InvalidInput, NotPermitted):
+        return False
+    return True
+
+
+class WhoMayChangeWhomForm:
+    """Mixed into the admin's user forms (change and add) by `UserAdmin.get_form`: the form asks
+    `user_change_check` about the fields it would change. A refused field is a form error
+    (nothing is saved); a change the form never offered (a read-only field forged into the
+    POST) or one only a superuser may make answers 403."""
+
+    actor: User
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        role = self.fields.get("role")
+        if role is not None and not self.actor.is_superuser:
+            role.choices = [choice for choice in role.choices if choice[0] != Role.ADMIN]
+
+    def clean(self):
+        cleaned = super().clean()
+        changes = {name: cleaned.get(name) for name in self.changed_data}
+        # A field the page shows read-only is absent from the form: sent anyway, it was forged.
+        forged = (OWN_LOCKED_FIELDS - self.fields.keys()) & self.data.keys()
+        changes |= {name: self.data.get(name) for name in forged}
+        try:
+            user_change_check(actor=self.actor, user=self.instance, changes=changes)
+        except InvalidInput as exc:
+            if forged:
+                raise PermissionDenied(exc.message) from exc
+            for name, messages in exc.errors.items():
+                self.add_error(name if name in self.fields else None, messages)
+        except NotPermitted as exc:
+            raise PermissionDenied(exc.message) from exc
+        return cleaned

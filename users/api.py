@@ -121,7 +121,7 @@ class UserViewSet(
         request=AdminUserUpdateSerializer,
         responses={
             200: UserSerializer,
-            **invalid_body(AdminUserUpdateSerializer),
+            **invalid_body(AdminUserUpdateSerializer, *AdminUserUpdateSerializer.ACCESS_KEYS),
             **LOGIN,
             **forbidden(ROLE, CSRF),
             **NOT_VISIBLE,

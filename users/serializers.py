@@ -44,7 +44,22 @@ class MeUpdateSerializer(serializers.Serializer):
 
 
 class AdminUserUpdateSerializer(MeUpdateSerializer):
+    """What staff change on a user. A role, staff or superuser status, groups and permissions
+    are not changed through the API (a superuser changes them in the admin): a body carrying
+    any of them is answered 400 on those keys, rather than 200 as if it had been done."""
+
+    # The admin's forms and this API ask the same rule, users.services.user_change_check
+    # (through user_update); access keys are refused here because the API has no door to them.
     is_active = StrictBooleanField(required=False)
+
+    ACCESS_KEYS = ("role", "is_staff", "is_superuser", "groups", "user_permissions")
+    ACCESS_REFUSED = "Not changed through the API: a superuser changes access in the admin."
+
+    def validate(self, attrs):
+        asked = [key for key in self.ACCESS_KEYS if key in self.initial_data]
+        if asked:
+            raise serializers.ValidationError({key: [self.ACCESS_REFUSED] for key in asked})
+        return attrs
 
 
 class RegisterSerializer(serializers.Serializer):

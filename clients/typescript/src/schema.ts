@@ -534,6 +534,11 @@ export interface components {
             phone?: string[];
             is_active?: string[];
             non_field_errors?: string[];
+            role?: string[];
+            is_staff?: string[];
+            is_superuser?: string[];
+            groups?: string[];
+            user_permissions?: string[];
         };
         Booking: {
             readonly id: number;
@@ -897,7 +902,11 @@ export interface components {
          * @enum {string}
          */
         ParseErrorCodeEnum: "parse_error";
-        /** @description What a user may change on themselves; other keys are ignored. */
+        /**
+         * @description What staff change on a user. A role, staff or superuser status, groups and permissions
+         *     are not changed through the API (a superuser changes them in the admin): a body carrying
+         *     any of them is answered 400 on those keys, rather than 200 as if it had been done.
+         */
         PatchedAdminUserUpdateRequest: {
             first_name?: string;
             last_name?: string;
