@@ -137,12 +137,21 @@ def test_status_price_and_user_cannot_be_changed_on_the_change_pages(staff, clie
     )
     booking.refresh_from_db()
     assert (booking.status, booking.price, booking.user_id) == ("pending", Decimal("1400.00"), client_user.pk)
-    page = staff.get(f"{PAYMENTS}{payment.pk}/change/").content.decode()
-    for name in ("status", "amount", "booking"):
-        assert f'name="{name}"' not in page
-    staff.post(f"{PAYMENTS}{payment.pk}/change/", {"status": "completed", "amount": "1.00"})
+    page = staff.get(f"{PAYMENTS}{payment.pk}/change/")
+    assert page.status_code == 200
+    # Every field of the model, so that a field added later, or one made editable, fails here.
+    fields = [field.name for field in Payment._meta.concrete_fields if not field.primary_key]
+    assert {"status", "amount", "booking", "user", "method"} <= set(fields)
+    for name in fields:
+        assert f'name="{name}"' not in page.content.decode(), f"{name} is editable on a payment's page"
+    assert not page.context["adminform"].form.fields, "a payment's page offers no field to change"
+    before = {name: getattr(payment, Payment._meta.get_field(name).attname) for name in fields}
+    staff.post(
+        f"{PAYMENTS}{payment.pk}/change/",
+        {"status": "completed", "amount": "1.00", "user": other_client_user.pk, "method": "cash", "currency": "EUR"},
+    )
     payment.refresh_from_db()
-    assert (payment.status, payment.amount) == ("pending", Decimal("1400.00"))
+    assert {name: getattr(payment, Payment._meta.get_field(name).attname) for name in fields} == before
 
 
 def test_bookings_and_payments_cannot_be_added_or_deleted(staff, client_user):
