@@ -5,12 +5,12 @@ import pytest
 from django.core.cache import cache
 from knox.models import AuthToken
 
-from demo.factories import PASSWORD, AdminFactory, ClientFactory
+from demo.factories import PASSWORD, AdminFactory, ClientFactory, DriverFactory
 from users.credentials import pack, token_cache_key
 from users.models import User
-from users.services import user_create, user_logout, user_update
+from users.services import user_change_check, user_create, user_logout, user_update
 from wemoov.cache import USER_STATS, cached, data_key
-from wemoov.errors import InvalidInput
+from wemoov.errors import InvalidInput, NotPermitted
 
 pytestmark = pytest.mark.django_db
 
@@ -169,6 +169,67 @@ def test_user_update_costs_one_update_and_a_token_lookup(django_assert_num_queri
     # SAVEPOINT, UPDATE, SELECT the token digests, DELETE the tokens (a deactivation), RELEASE
     with django_assert_num_queries(5):
         user_update(user=user, first_name="Changed", is_active=False)
+
+
+# --- user_change_check ----------------------------------------------------------------------
+def test_only_a_superuser_changes_another_staff_member_even_with_no_change():
+    staff, other, superuser = AdminFactory(is_superuser=False), AdminFactory(is_superuser=False), AdminFactory()
+
+    for changes in ({}, {"first_name": "X"}, {"password": "x"}):
+        with pytest.raises(NotPermitted):
+            user_change_check(actor=staff, user=other, changes=changes)
+        user_change_check(actor=superuser, user=other, changes=changes)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"role": "admin"}, {"is_staff": True}, {"is_superuser": True}, {"groups": []}, {"user_permissions": []}],
+    ids=lambda changes: next(iter(changes)),
+)
+def test_only_a_superuser_grants_access(changes):
+    staff, client = AdminFactory(is_superuser=False), ClientFactory()
+
+    with pytest.raises(NotPermitted):
+        user_change_check(actor=staff, user=client, changes=changes)
+    user_change_check(actor=AdminFactory(), user=client, changes=changes)
+    user_change_check(actor=staff, user=client, changes={"role": "driver", "is_active": False, "first_name": "X"})
+
+
+@pytest.mark.parametrize("superuser", [True, False])
+def test_nobody_changes_their_own_access_or_activity(superuser):
+    me = AdminFactory(is_superuser=superuser)
+
+    with pytest.raises(InvalidInput) as refused:
+        user_change_check(actor=me, user=me, changes={"role": "client", "is_active": False, "first_name": "X"})
+
+    assert sorted(refused.value.errors) == ["is_active", "role"]
+    user_change_check(actor=me, user=me, changes={"first_name": "X", "password": "x"})
+
+
+def test_a_user_with_a_driver_profile_keeps_the_driver_role(django_assert_num_queries):
+    driver, superuser = DriverFactory().user, AdminFactory()
+
+    with django_assert_num_queries(1), pytest.raises(InvalidInput) as refused:
+        user_change_check(actor=superuser, user=driver, changes={"role": "client"})
+
+    assert list(refused.value.errors) == ["role"]
+    with django_assert_num_queries(0):
+        user_change_check(actor=superuser, user=driver, changes={"role": "driver", "first_name": "X"})
+
+
+def test_user_update_by_a_staff_member_on_another_staff_member_is_refused_even_unchanged():
+    staff, other = AdminFactory(is_superuser=False), AdminFactory(is_superuser=False, first_name="Same")
+
+    with pytest.raises(NotPermitted):
+        user_update(user=other, actor=staff, first_name="Same")
+
+
+def test_user_update_passing_ones_own_activity_unchanged_is_no_change_of_activity():
+    staff = AdminFactory(is_superuser=False, first_name="Old")
+
+    user_update(user=staff, actor=staff, first_name="New", is_active=True)
+
+    assert User.objects.get(pk=staff.pk).first_name == "New"
 
 
 # --- user_logout ----------------------------------------------------------------------------
