@@ -71,7 +71,7 @@ class UserAdmin(FastChangeListAdmin, DjangoUserAdmin):
             fields += [name for name in self.superuser_fields if name not in fields]
         if obj is not None and obj.pk == request.user.pk:
             # What nobody changes on themselves (user_change_check) is not offered either.
-            fields += [name for name in ("role", "is_active", *self.superuser_fields) if name not in fields]
+            fields += [name for name in sorted(OWN_LOCKED_FIELDS) if name not in fields]
         return fields
 
     def get_fieldsets(self, request, obj=None):
@@ -98,16 +98,11 @@ class UserAdmin(FastChangeListAdmin, DjangoUserAdmin):
         return True
 
     def has_delete_permission(self, request, obj=None):
-        # Deleting a user ends their activity: whoever may not deactivate them may not delete them.
+        # Deleting a user ends their activity: whoever may not deactivate them may not delete them
+        # (the delete page and `delete_selected`, which asks this of every selected row).
         if not super().has_delete_permission(request, obj):
             return False
         return obj is None or _may_deactivate(request.user, obj)
-
-    def delete_queryset(self, request, queryset):
-        # `delete_selected` asks has_delete_permission without the rows: each row is asked here.
-        if not all(_may_deactivate(request.user, user) for user in queryset):
-            raise PermissionDenied
-        super().delete_queryset(request, queryset)
 
     def get_search_results(self, request, queryset, search_term):
         return user_search(queryset, search_term), False
