@@ -123,10 +123,7 @@ def _take(counts: list[_Count], window: float) -> list[_Count]:
         refused = [count for count in held if count.place > count.limit]
         if refused:
             retry_after = max(counter_retry_after(count.key, window=window) for count in refused)
-            raise TooManyAttempts(
-                f"Too many failed logins; try again in {math.ceil(retry_after / 60)} minutes.",
-                retry_after=retry_after,
-            )
+            raise TooManyAttempts("Too many failed logins.", retry_after=retry_after)
     except BaseException:
         for count in held:  # a refused attempt is not a failure
             counter_release(count.key)

@@ -35,6 +35,7 @@ def test_a_staff_account_is_refused_after_five_failures_from_five_addresses():
     body = response.json()
     assert set(body) == {"detail", "code"}
     assert body["code"] == "throttled"
+    assert body["detail"].startswith("Too many failed logins.")  # the account's limit, not the address's
     assert 895 <= int(response["Retry-After"]) <= 900
     assert not AuthToken.objects.exists()
 
