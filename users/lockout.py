@@ -42,6 +42,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
@@ -190,7 +191,7 @@ class LockoutMiddleware:
     def process_exception(self, request, exception):
         if not isinstance(exception, TooManyAttempts):
             return None
-        minutes = math.ceil(exception.retry_after / 60)
-        response = render(request, "admin/lockout.html", {"minutes": minutes}, status=429)
+        context = {**admin.site.each_context(request), "minutes": math.ceil(exception.retry_after / 60)}
+        response = render(request, "admin/lockout.html", context, status=429)
         response["Retry-After"] = str(exception.retry_after)
         return response

@@ -48,6 +48,7 @@ def test_five_failures_for_a_staff_account_lock_it_even_with_the_right_password(
     assert response.status_code == 429
     assert "Too many failed logins" in response.content.decode()
     assert "refused for 15 minutes" in response.content.decode()
+    assert "WeMoov administration" in response.content.decode()  # the admin's own page
     assert 895 <= int(response["Retry-After"]) <= 900  # 15 minutes from the fifth failure
 
 
