@@ -57,11 +57,10 @@ def _configure_environment(url: str) -> None:
     os.environ["DEBUG"] = "0"  # DEBUG would record every query in memory
     os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
     os.environ["SECURE_SSL_REDIRECT"] = "0"
-    # Never refused, with the throttle's work as in production: DRF keeps each client's
-    # request times over the rate's period, so a per-minute rate this high would make it
-    # load and store a minute of the load's timestamps (tens of thousands) on every request,
-    # and every HTTP figure would measure that. Over one second the list holds at most about
-    # as many as the default 1200/min lets a user keep.
+    # Never refused, with the throttle's work as in production: one counter increment per
+    # request (wemoov/throttling.py), whatever the rate. Per second, as when DRF's throttle
+    # kept a list of request times per client (a per-minute rate this high made every
+    # request load and store tens of thousands of them); the figures stay comparable.
     os.environ["THROTTLE_USER"] = "100000000/s"
     os.environ["THROTTLE_ANON"] = "100000000/s"
     os.environ["SLOW_QUERY_MS"] = "100000"

@@ -2,8 +2,9 @@
 
 They know nothing of HTTP, so the API, the admin, management commands and scripts all call
 the same services and catch the same errors. `wemoov.http_errors` is the one place that
-turns them into responses: `InvalidInput` → 400 field errors, `NotPermitted` → 403, and each
-`Conflict` → 409 `{"detail", "code"}` with the contract's code.
+turns them into responses: `InvalidInput` → 400 field errors, `NotPermitted` → 403, each
+`Conflict` → 409 `{"detail", "code"}` with the contract's code, and `TooManyAttempts` → 429
+with `Retry-After`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,17 @@ class NotPermitted(DomainError):
     """The actor may see the object but not act on it."""
 
     default_message = "You may not perform this action."
+
+
+class TooManyAttempts(DomainError):
+    """A limit refuses the attempt before it is evaluated (the login lockout); it may be made
+    again in `retry_after` seconds."""
+
+    default_message = "Too many attempts."
+
+    def __init__(self, message: str | None = None, *, retry_after: int):
+        self.retry_after = retry_after
+        super().__init__(message)
 
 
 class Conflict(DomainError):

@@ -60,6 +60,8 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied(exc.message)
     elif isinstance(exc, errors.Conflict):
         exc = ConflictError(exc.message, exc.code)
+    elif isinstance(exc, errors.TooManyAttempts):
+        exc = exceptions.Throttled(wait=exc.retry_after, detail=exc.message)  # DRF adds Retry-After
     elif isinstance(exc, (Http404, ObjectDoesNotExist)):
         # ObjectDoesNotExist: a row the view found was deleted before the service locked it.
         exc = exceptions.NotFound()

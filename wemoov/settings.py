@@ -65,7 +65,6 @@ INSTALLED_APPS = [
     "payments",
     "stats",
     "demo",
-    "axes",
 ]
 
 MIDDLEWARE = [
@@ -84,8 +83,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wemoov.middleware.DatabaseUnavailableMiddleware",
-    # Turns a locked-out admin login into axes' lockout response (last, as axes asks).
-    "axes.middleware.AxesMiddleware",
+    # A login refused by the lockout outside the API answers the lockout page (users/lockout.py).
+    "users.lockout.LockoutMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -211,26 +210,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
-# axes first: it refuses a locked-out admin login before the password is even checked.
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
+# One backend: ModelBackend with the login lockout (users/lockout.py), so that every login
+# (the API's token, the admin's form) shares one count of failures per account.
+AUTHENTICATION_BACKENDS = ["users.lockout.LoginBackend"]
 
-# Staff login lockout (django-axes, users/lockout.py): 5 failures for one account, or from
-# one address, within 15 minutes lock further attempts for 15 minutes, even with the right
-# password. Counted in the database, so every process sees it; logged by axes' logger.
-AXES_HANDLER = "users.lockout.AdminLoginHandler"
-AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
-AXES_ONLY_ADMIN_SITE = True  # the API's login keeps its own throttle
-AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the lockout ends 15 min after it began
-AXES_USERNAME_FORM_FIELD = "username"  # the admin login form's field (it holds the email)
-AXES_USERNAME_CALLABLE = "users.lockout.login_name"
-AXES_CLIENT_IP_CALLABLE = "users.lockout.client_ip"
-AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
-AXES_HTTP_RESPONSE_CODE = 429
+# Login lockout (users/lockout.py): failures per account (staff, others) and, on the admin's
+# login, per address, within LOGIN_LOCKOUT of each other, refuse further attempts for
+# LOGIN_LOCKOUT, even with the right password. Counted in the cache.
+LOGIN_FAILURE_LIMIT_STAFF = env_int("LOGIN_FAILURE_LIMIT_STAFF", 5)
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 20)
+LOGIN_FAILURE_LIMIT_ADDRESS = env_int("LOGIN_FAILURE_LIMIT_ADDRESS", 5)
+LOGIN_LOCKOUT = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 
 # --- Internationalisation -----------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -48,7 +48,6 @@ PAGES = [
     ("/admin/users/user/?role__exact=driver&is_active__exact=1", 4),
     ("/admin/fleet/driver/", 4),
     ("/admin/fleet/vehicle/", 4),
-    ("/admin/axes/accessattempt/", 8),  # axes' own admin (its filters list values)
     # change pages: the object and its relations, each inline's rows
     ("/admin/bookings/booking/{booking}/change/", 9),  # + payments inline, status history inline
     ("/admin/payments/payment/{payment}/change/", 5),  # + status history inline
