@@ -8,7 +8,7 @@ type CreatePayment = OperationOf<"/api/payments/", "post">;
 export type PaymentCreateBody = CreatePayment extends { requestBody: infer B } ? JsonOf<B> : never;
 
 export interface CreatePaymentOptions {
-  /** The key every attempt carries; a fresh `crypto.randomUUID()` by default. Store it with the
+  /** The key every attempt carries; a fresh random UUID by default. Store it with the
    * order to retry later (even from another page load) without paying twice. */
   idempotencyKey?: string;
   /** Attempts after the first, 3 by default: on a network error, a 409 `request_in_progress`
@@ -20,6 +20,17 @@ export interface CreatePaymentOptions {
 
 /** The typed result of the last attempt, with the key it carried. */
 export type CreatePaymentResult = Result<"/api/payments/", "post"> & { idempotencyKey: string };
+
+/** A random (version 4) UUID. `crypto.randomUUID` exists only in secure contexts (https,
+ * localhost): a dev server opened at http://192.168.x.y has `getRandomValues` alone. */
+function newKey(): string {
+  if (typeof globalThis.crypto.randomUUID === "function") return globalThis.crypto.randomUUID();
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6]! & 0x0f) | 0x40;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 
 /** The wait before attempt `attempt + 1`: the response's Retry-After (seconds) when it sends one,
  * else 250 ms doubled at each attempt. */
@@ -64,7 +75,7 @@ function mayRetry(result: Result<"/api/payments/", "post">): boolean {
 export async function createPayment(
   client: WemoovClient,
   body: PaymentCreateBody,
-  { idempotencyKey = globalThis.crypto.randomUUID(), retries = 3, signal }: CreatePaymentOptions = {},
+  { idempotencyKey = newKey(), retries = 3, signal }: CreatePaymentOptions = {},
 ): Promise<CreatePaymentResult> {
   for (let attempt = 0; ; attempt += 1) {
     let result: Result<"/api/payments/", "post">;

@@ -41,6 +41,29 @@ test("createPayment keeps one key across a dropped connection and a 409 request_
   }
 });
 
+test("without crypto.randomUUID (a page served over plain http from another host), the key is still a random v4 UUID", async () => {
+  const api = await standIn((_request, response) => json(response, 201, paymentBody(1, 2, "cash")));
+  Object.defineProperty(globalThis.crypto, "randomUUID", { value: undefined, configurable: true });
+  try {
+    assert.equal(typeof globalThis.crypto.randomUUID, "undefined");
+    const client = createWemoovClient({ baseUrl: api.baseUrl });
+    const keys = [
+      (await createPayment(client, { booking: 2, method: "cash" })).idempotencyKey,
+      (await createPayment(client, { booking: 2, method: "cash" })).idempotencyKey,
+    ];
+    for (const key of keys) assert.match(key, UUID);
+    assert.notEqual(keys[0], keys[1]);
+    assert.deepEqual(
+      api.received.map((request) => request.headers["idempotency-key"]),
+      keys,
+    );
+  } finally {
+    delete (globalThis.crypto as { randomUUID?: unknown }).randomUUID; // the prototype's again
+    await api.close();
+  }
+  assert.equal(typeof globalThis.crypto.randomUUID, "function");
+});
+
 test("createPayment sends the key it is given and returns any other answer at once", async () => {
   const api = await standIn((_request, response) =>
     json(response, 409, { detail: "This booking already has a completed payment.", code: "already_paid" }),
