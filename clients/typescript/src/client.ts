@@ -20,6 +20,15 @@ export type OperationOf<P extends keyof paths, M extends HttpMethod> = paths[P] 
 export type ResponsesOf<O> = O extends { responses: infer R } ? R : never;
 /** The JSON body of a response (or of a request body), `undefined` when it has none. */
 export type JsonOf<R> = R extends { content: { "application/json": infer B } } ? B : undefined;
+/** A response's body: its JSON, else what its other media type holds (a CSV export's string,
+ * read with openapi-fetch's `parseAs: "text"`), `undefined` when it has none (204). */
+type BodyOf<R> = R extends { content: { "application/json": infer B } }
+  ? B
+  : R extends { content: infer C }
+    ? [C] extends [never]
+      ? undefined
+      : C[keyof C]
+    : undefined;
 type HeadersOf<R> = R extends { headers: infer H } ? H : {};
 
 /** The header names a response declares (its `[name: string]: unknown` left out). */
@@ -76,14 +85,14 @@ export type ResultOf<O> =
       [S in keyof ResponsesOf<O> & number]: IsSuccess<S> extends true
         ? {
             status: S;
-            data: JsonOf<ResponsesOf<O>[S]>;
+            data: BodyOf<ResponsesOf<O>[S]>;
             error?: never;
             response: TypedResponse<S, HeadersOf<ResponsesOf<O>[S]>>;
           }
         : {
             status: S;
             data?: never;
-            error: JsonOf<ResponsesOf<O>[S]>;
+            error: BodyOf<ResponsesOf<O>[S]>;
             response: TypedResponse<S, HeadersOf<ResponsesOf<O>[S]>>;
           };
     }[keyof ResponsesOf<O> & number]
