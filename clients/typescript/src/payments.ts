@@ -32,11 +32,12 @@ function newKey(): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** The wait before attempt `attempt + 1`: the response's Retry-After (seconds) when it sends one,
- * else 250 ms doubled at each attempt. */
-function delayMs(attempt: number, retryAfter: string | null): number {
-  const seconds = retryAfter === null ? Number.NaN : Number(retryAfter);
-  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : 250 * 2 ** attempt;
+/** The wait before attempt `attempt + 1`: the response's Retry-After when it sends one (seconds,
+ * as the API does, or an HTTP date, as a proxy may), else 250 ms doubled at each attempt. */
+export function retryDelayMs(attempt: number, retryAfter: string | null): number {
+  if (retryAfter !== null && /^\s*\d+\s*$/.test(retryAfter)) return Number(retryAfter) * 1000;
+  const date = retryAfter === null ? Number.NaN : Date.parse(retryAfter);
+  return Number.isNaN(date) ? 250 * 2 ** attempt : Math.max(0, date - Date.now());
 }
 
 function wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
@@ -92,10 +93,10 @@ export async function createPayment(
           cause: error,
         });
       }
-      await wait(delayMs(attempt, null), signal);
+      await wait(retryDelayMs(attempt, null), signal);
       continue;
     }
     if (attempt >= retries || !mayRetry(result)) return Object.assign(result, { idempotencyKey });
-    await wait(delayMs(attempt, result.response.headers.get("Retry-After")), signal);
+    await wait(retryDelayMs(attempt, result.response.headers.get("Retry-After")), signal);
   }
 }

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { createPayment, createWemoovClient, paginate, WemoovApiError, WemoovNetworkError } from "../src/index.js";
+import { retryDelayMs } from "../src/payments.js";
 import { json, paymentBody, standIn } from "./standin.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -62,6 +63,20 @@ test("without crypto.randomUUID (a page served over plain http from another host
     await api.close();
   }
   assert.equal(typeof globalThis.crypto.randomUUID, "function");
+});
+
+test("the wait before a retry: Retry-After in seconds or as an HTTP date, else a doubling back-off", () => {
+  assert.equal(retryDelayMs(0, "3"), 3000);
+  assert.equal(retryDelayMs(4, "0"), 0);
+  const inFiveSeconds = new Date(Date.now() + 5000).toUTCString();
+  const waited = retryDelayMs(0, inFiveSeconds);
+  assert.ok(waited > 3000 && waited <= 5000, `${waited} ms until ${inFiveSeconds}`);
+  assert.equal(retryDelayMs(0, new Date(Date.now() - 60_000).toUTCString()), 0);
+  assert.deepEqual(
+    [0, 1, 2, 3].map((attempt) => retryDelayMs(attempt, null)),
+    [250, 500, 1000, 2000],
+  );
+  assert.equal(retryDelayMs(1, "soon"), 500);
 });
 
 test("createPayment sends the key it is given and returns any other answer at once", async () => {
