@@ -15,7 +15,7 @@ NODE_MAJOR   := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/nul
 NODE_OK      := $(shell [ "$(NODE_MAJOR)" -ge 20 ] 2>/dev/null && command -v npm >/dev/null && echo yes)
 
 .PHONY: run test lint fmt bench soak browser wrk migrate clean venv schema client-test \
-	client-test-auto client-test-required client-test-skip
+	client-test-auto client-test-required client-test-skip client-pack
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,11 +56,18 @@ $(CLIENT_DEPS): $(CLIENT)/package.json $(CLIENT)/package-lock.json
 schema: $(STAMP) $(CLIENT_DEPS)
 	cd $(CLIENT) && WEMOOV_PYTHON=$(CURDIR)/$(PY) node scripts/schema.mjs write
 
-# Schema drift and untyped bodies, the type tests, and the story test against gunicorn
-# on PostgreSQL with Redis (see clients/typescript/test/server.ts for its settings).
+# Schema drift and untyped bodies, the type tests, the helpers against a stand-in, the tarball
+# installed into a project of its own and run as ESM and CommonJS (npm registry or cache), and
+# the story test against gunicorn on PostgreSQL with Redis (clients/typescript/test/server.ts).
 client-test: $(STAMP) $(CLIENT_DEPS)
 	cd $(CLIENT) && WEMOOV_PYTHON=$(CURDIR)/$(PY) node scripts/schema.mjs check
 	cd $(CLIENT) && WEMOOV_PYTHON=$(CURDIR)/$(PY) npm test
+
+# The client as an npm package, built from the committed schema (dist/ inside, ESM and CommonJS):
+# $(CLIENT)/wemoov-api-client-<version>.tgz, the version being docs/openapi.json's info.version.
+# A frontend runs `npm install path/to/wemoov-api-client-<version>.tgz`.
+client-pack: $(CLIENT_DEPS)
+	cd $(CLIENT) && npm pack
 
 client-test-auto:
 ifeq ($(NODE_OK),yes)
@@ -106,4 +113,4 @@ soak: $(STAMP)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .ruff_cache \
-		$(CLIENT)/node_modules $(CLIENT)/dist $(CLIENT)/.build
+		$(CLIENT)/node_modules $(CLIENT)/dist $(CLIENT)/.build $(CLIENT)/wemoov-api-client-*.tgz

@@ -20,6 +20,7 @@ from wemoov.schema import (
     BAD_CURSOR,
     CSRF,
     IDEMPOTENCY_KEY_REUSED,
+    IDEMPOTENT_REPLAYED,
     LOGIN,
     NOT_VISIBLE,
     ROLE,
@@ -48,7 +49,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     retrieve=extend_schema(responses={200: PaymentSerializer, **LOGIN, **NOT_VISIBLE}),
     create=extend_schema(
         request=PaymentCreateSerializer,
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED],
         responses={
             201: PaymentSerializer,
             **invalid_body(PaymentCreateSerializer, IDEMPOTENCY_KEY.name),

@@ -16,7 +16,7 @@ from stats.serializers import DashboardSerializer, RevenueQuerySerializer, Reven
 from stats.services import stats_cache_clear
 from users.permissions import IsAdmin
 from wemoov.cache import CacheResult
-from wemoov.schema import CSRF, LOGIN, ROLE, forbidden, invalid_query
+from wemoov.schema import CSRF, LOGIN, ROLE, X_CACHE, forbidden, invalid_query
 
 # Serialising and rendering the dashboard costs more than finding it in the cache: keep the
 # JSON of the last few computations (keyed by when they were computed), so a hit only sends
@@ -52,11 +52,12 @@ class DashboardView(APIView):
     permission_classes = [IsAdmin]
 
     @extend_schema(
+        parameters=[X_CACHE],
         responses={
             200: OpenApiResponse(DashboardSerializer, description="X-Cache header: HIT, MISS or STALE."),
             **LOGIN,
             **forbidden(ROLE),
-        }
+        },
     )
     def get(self, request):
         return cached_response(dashboard_stats_cached(), DashboardSerializer)
@@ -68,7 +69,7 @@ class RevenueView(APIView):
     permission_classes = [IsAdmin]
 
     @extend_schema(
-        parameters=[OpenApiParameter("period", OpenApiTypes.STR, enum=list(PERIODS), default="month")],
+        parameters=[OpenApiParameter("period", OpenApiTypes.STR, enum=list(PERIODS), default="month"), X_CACHE],
         responses={
             200: OpenApiResponse(RevenueSerializer, description="X-Cache header: HIT, MISS or STALE."),
             **invalid_query("RevenueQuery", "period"),

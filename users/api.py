@@ -19,6 +19,8 @@ from users.models import User
 from users.permissions import IsAdmin
 from users.serializers import (
     AdminUserUpdateSerializer,
+    ClientRegisterSerializer,
+    DriverRegisterSerializer,
     LoginSerializer,
     MeSerializer,
     MeUpdateSerializer,
@@ -37,6 +39,7 @@ from wemoov.schema import (
     forbidden,
     invalid_body,
     invalid_list_query,
+    one_of_body,
 )
 from wemoov.throttling import ScopedRateThrottle
 from wemoov.viewsets import ReplicaListMixin
@@ -51,7 +54,7 @@ class RegisterView(APIView):
     throttle_scope = "auth"
 
     @extend_schema(
-        request=RegisterSerializer,
+        request=one_of_body("Register", ClientRegisterSerializer, DriverRegisterSerializer),
         responses={201: UserSerializer, **invalid_body(RegisterSerializer), **THROTTLED},
     )
     def post(self, request):

@@ -73,6 +73,19 @@ class RegisterSerializer(serializers.Serializer):
     license_number = StrictCharField(max_length=64, required=False, allow_blank=False)
 
 
+# The two shapes of a registration, for the schema only (RegisterSerializer validates): the
+# request body is one or the other, so the generated client refuses a driver without a
+# licence at compile time.
+class ClientRegisterSerializer(RegisterSerializer):
+    role = serializers.ChoiceField(choices=[Role.CLIENT], default=Role.CLIENT)
+    license_number = None
+
+
+class DriverRegisterSerializer(RegisterSerializer):
+    role = serializers.ChoiceField(choices=[Role.DRIVER])
+    license_number = StrictCharField(max_length=64, allow_blank=False)
+
+
 class LoginSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = StrictCharField(max_length=128, write_only=True, style={"input_type": "password"})

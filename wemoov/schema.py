@@ -12,7 +12,9 @@ from __future__ import annotations
 import copy
 
 from drf_spectacular.extensions import OpenApiSerializerExtension
-from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, inline_serializer
+from drf_spectacular.serializers import PolymorphicProxySerializerExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, inline_serializer
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
@@ -118,3 +120,65 @@ class RequiredOnPatchExtension(OpenApiSerializerExtension):
         whole = copy.copy(self.target)
         whole.partial = False
         return auto_schema._map_serializer(whole, direction, bypass_extensions=True)
+
+
+class OneOfBody(PolymorphicProxySerializer):
+    """A request body of one of several shapes, told apart by their fields' own values (no
+    discriminator key): build it with `one_of_body`. For the schema only; the view validates
+    with its one serializer."""
+
+
+class OneOfBodyExtension(PolymorphicProxySerializerExtension):
+    target_class = OneOfBody
+    priority = 0  # above drf-spectacular's own extension of PolymorphicProxySerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = super().map_serializer(auto_schema, direction)
+        # drf-spectacular marks a request body required only when its component lists required
+        # fields: list those every shape requires (the generated types ignore the list).
+        shapes = [
+            [name for name, field in shape().fields.items() if field.required] for shape in self.target.serializers
+        ]
+        common = [name for name in shapes[0] if all(name in shape for shape in shapes[1:])]
+        return {**schema, "required": common} if common else schema
+
+
+def one_of_body(name: str, *shapes: type[serializers.Serializer]) -> OneOfBody:
+    return OneOfBody(component_name=name, serializers=list(shapes), resource_type_field_name=None)
+
+
+# --- Response headers of the contract ---------------------------------------------------------
+# Declared so that the generated client types them: `response.headers.get("X-Cache")` is
+# "HIT" | "MISS" | "STALE". drf-spectacular wants a list (not a tuple) of statuses.
+X_CACHE = OpenApiParameter(
+    "X-Cache",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    enum=["HIT", "MISS", "STALE"],
+    required=True,
+    response=[200],
+    description="HIT, MISS, or STALE (a previous value served while one request refreshes it).",
+)
+IDEMPOTENT_REPLAYED = OpenApiParameter(
+    "Idempotent-Replayed",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    enum=["true"],
+    response=[201],
+    description="`true` when this is the stored first response of a retry with the same Idempotency-Key.",
+)
+RETRY_AFTER = {
+    "schema": {"type": "string", "pattern": r"^\d+$"},
+    "required": True,
+    "description": "Seconds to wait before trying again.",
+}
+
+
+def add_retry_after(result, generator, request, public):
+    """Post-processing hook: every 429 carries Retry-After (DRF's throttles always send it)."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            throttled = operation.get("responses", {}).get("429") if isinstance(operation, dict) else None
+            if throttled is not None:
+                throttled.setdefault("headers", {})["Retry-After"] = RETRY_AFTER
+    return result

@@ -285,14 +285,20 @@ REST_KNOX = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "WeMoov API",
     "DESCRIPTION": "Rides, deliveries and rentals: the contract frontends are built against.",
-    "VERSION": "1.0.0",
+    # The TypeScript client's package version (clients/typescript/package.json follows it).
+    "VERSION": "2.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # The default enum hook, then the OpenAPI links of the workflows (wemoov/schema_links.py).
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "wemoov.schema_links.add_links"],
+    # Then Retry-After on every 429 (wemoov/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "wemoov.schema_links.add_links",
+        "wemoov.schema.add_retry_after",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "users.models.Role",
         "RegisterRoleEnum": [("client", "Client"), ("driver", "Driver")],

@@ -2,16 +2,21 @@
 /**
  * docs/openapi.json and src/schema.ts: generated from the code, and checked in CI.
  *
- *   node scripts/schema.mjs write [--root DIR]   regenerate both (this is what `make schema` runs)
+ *   node scripts/schema.mjs write [--root DIR]   regenerate both (this is what `make schema` runs),
+ *                                                and set the package's version to the document's
  *   node scripts/schema.mjs check [--root DIR]   fail when either differs from what the code
- *                                                produces, or when a body of the API is untyped
+ *                                                produces, when a body of the API is untyped, or
+ *                                                when the package's version is not the document's
+ *
+ * The package's version (package.json, package-lock.json) is the OpenAPI document's
+ * `info.version`, which SPECTACULAR_SETTINGS["VERSION"] in wemoov/settings.py sets.
  *
  * DIR is a checkout of the backend (default: the one this package sits in). The Python that runs
  * `manage.py spectacular` is $WEMOOV_PYTHON, else DIR/.venv/bin/python, else the .venv of the
  * checkout this package sits in, else python3. openapi-typescript is this package's own.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,7 +25,10 @@ import ts from "typescript";
 const PACKAGE = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const OPENAPI = "docs/openapi.json";
 const TYPES = "clients/typescript/src/schema.ts";
-const FIX = "Run `make schema` and commit docs/openapi.json and clients/typescript/src/schema.ts.";
+const MANIFESTS = ["clients/typescript/package.json", "clients/typescript/package-lock.json"];
+const FIX =
+  "Run `make schema` and commit docs/openapi.json, clients/typescript/src/schema.ts and the package's version " +
+  "(clients/typescript/package.json, package-lock.json).";
 
 // The endpoints of the contract (docs/api.md), and whether each takes a JSON body. Each must be in
 // the generated types; every request and response body of every operation must be typed.
@@ -92,6 +100,27 @@ function generate(root, jsonOut, tsOut) {
   if (!existsSync(cli)) fail(`openapi-typescript is not installed: run \`npm ci\` in ${PACKAGE}`);
   // A field with a default is optional in a request body: keep it optional in the types too.
   run(process.execPath, [cli, jsonOut, "--default-non-nullable", "false", "--output", tsOut], { cwd: PACKAGE });
+}
+
+// --- The package's version ----------------------------------------------------------------------
+function documentVersion(root) {
+  return JSON.parse(readFileSync(join(root, OPENAPI), "utf8")).info.version;
+}
+
+/** Where a manifest's version is not `version`: `[file, its version]`. */
+function versionMismatches(root, version) {
+  return MANIFESTS.map((file) => [file, JSON.parse(readFileSync(join(root, file), "utf8"))])
+    .filter(([, manifest]) => manifest.version !== version || (manifest.packages?.[""] && manifest.packages[""].version !== version))
+    .map(([file, manifest]) => [file, manifest.version]);
+}
+
+function writeVersion(root, version) {
+  for (const file of MANIFESTS) {
+    const manifest = JSON.parse(readFileSync(join(root, file), "utf8"));
+    manifest.version = version;
+    if (manifest.packages?.[""]) manifest.packages[""].version = version;
+    writeFileSync(join(root, file), `${JSON.stringify(manifest, null, 2)}\n`);
+  }
 }
 
 function diff(committedPath, freshPath) {
@@ -252,6 +281,12 @@ function check(root) {
         );
       }
     }
+    if (existsSync(join(root, OPENAPI))) {
+      const version = documentVersion(root);
+      for (const [file, found] of versionMismatches(root, version)) {
+        problems.push(`${file} says version ${found}, and ${OPENAPI} says ${version} (its info.version). ${FIX}`);
+      }
+    }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -268,7 +303,9 @@ const root = resolve(rootFlag >= 0 ? rest[rootFlag + 1] : join(PACKAGE, "../..")
 if (!existsSync(join(root, "manage.py"))) fail(`${root} is not a checkout of the backend (no manage.py)`);
 if (command === "write") {
   generate(root, join(root, OPENAPI), join(root, TYPES));
-  console.log(`Wrote ${OPENAPI} and ${TYPES}.`);
+  const version = documentVersion(root);
+  writeVersion(root, version);
+  console.log(`Wrote ${OPENAPI} and ${TYPES}; the package's version is ${version}.`);
 } else if (command === "check") {
   check(root);
 } else {

@@ -703,6 +703,22 @@ export interface components {
          * @enum {string}
          */
         BucketEnum: "hour" | "day" | "month";
+        ClientRegisterRequest: {
+            /** Format: email */
+            email: string;
+            password: string;
+            first_name: string;
+            last_name: string;
+            /** @default  */
+            phone?: string;
+            /** @default client */
+            role?: components["schemas"]["ClientRegisterRoleEnum"];
+        };
+        /**
+         * @description * `client` - client
+         * @enum {string}
+         */
+        ClientRegisterRoleEnum: "client";
         CountAmount: {
             count: number;
             /** Format: decimal */
@@ -741,6 +757,22 @@ export interface components {
             page_size?: string[];
             ordering?: string[];
         };
+        DriverRegisterRequest: {
+            /** Format: email */
+            email: string;
+            password: string;
+            first_name: string;
+            last_name: string;
+            /** @default  */
+            phone?: string;
+            role: components["schemas"]["DriverRegisterRoleEnum"];
+            license_number: string;
+        };
+        /**
+         * @description * `driver` - driver
+         * @enum {string}
+         */
+        DriverRegisterRoleEnum: "driver";
         DriverUser: {
             readonly id: number;
             readonly first_name: string;
@@ -1038,24 +1070,7 @@ export interface components {
             license_number?: string[];
             non_field_errors?: string[];
         };
-        RegisterRequest: {
-            /** Format: email */
-            email: string;
-            password: string;
-            first_name: string;
-            last_name: string;
-            /** @default  */
-            phone?: string;
-            /** @default client */
-            role?: components["schemas"]["RegisterRoleEnum"];
-            license_number?: string;
-        };
-        /**
-         * @description * `client` - client
-         *     * `driver` - driver
-         * @enum {string}
-         */
-        RegisterRoleEnum: "client" | "driver";
+        RegisterRequest: components["schemas"]["ClientRegisterRequest"] | components["schemas"]["DriverRegisterRequest"];
         Revenue: {
             period: components["schemas"]["PeriodEnum"];
             bucket: components["schemas"]["BucketEnum"];
@@ -1274,6 +1289,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1315,6 +1332,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1356,6 +1375,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1434,6 +1455,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1493,6 +1516,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1541,6 +1566,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1607,6 +1634,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1686,6 +1715,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1765,6 +1796,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1831,6 +1864,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1910,6 +1945,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1976,6 +2013,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2047,6 +2086,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2104,6 +2145,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2159,6 +2202,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2227,6 +2272,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2302,6 +2349,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2328,6 +2377,8 @@ export interface operations {
         responses: {
             201: {
                 headers: {
+                    /** @description `true` when this is the stored first response of a retry with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2382,6 +2433,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2430,6 +2483,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2496,6 +2551,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2562,6 +2619,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2628,6 +2687,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2648,6 +2709,8 @@ export interface operations {
             /** @description X-Cache header: HIT, MISS or STALE. */
             200: {
                 headers: {
+                    /** @description HIT, MISS, or STALE (a previous value served while one request refreshes it). */
+                    "X-Cache": "HIT" | "MISS" | "STALE";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2675,6 +2738,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2720,6 +2785,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2742,6 +2809,8 @@ export interface operations {
             /** @description X-Cache header: HIT, MISS or STALE. */
             200: {
                 headers: {
+                    /** @description HIT, MISS, or STALE (a previous value served while one request refreshes it). */
+                    "X-Cache": "HIT" | "MISS" | "STALE";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2778,6 +2847,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2855,6 +2926,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2912,6 +2985,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2982,6 +3057,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3019,6 +3096,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3078,6 +3157,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3155,6 +3236,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3214,6 +3297,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3271,6 +3356,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3327,6 +3414,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3397,6 +3486,8 @@ export interface operations {
             /** @description Too many requests; see Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {

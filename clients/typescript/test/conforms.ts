@@ -1,6 +1,8 @@
 /**
  * Does a response body have exactly the shape docs/openapi.json gives for its path, method and
- * status? Strict where the schema is silent: an object may carry no key that is not declared.
+ * status, and does the response carry the headers it declares (required ones present, each
+ * matching its schema)? Strict where the schema is silent: an object may carry no key that is
+ * not declared.
  * Enough JSON Schema for what drf-spectacular writes: $ref, allOf, oneOf, nullable, enum, type, format
  * (date-time), pattern, required, properties, additionalProperties, minProperties, items.
  */
@@ -25,7 +27,12 @@ type Schema = {
   items?: Schema;
 };
 
-type Operation = { responses: Record<string, { content?: Record<string, { schema: Schema }> }> };
+type Operation = {
+  responses: Record<
+    string,
+    { content?: Record<string, { schema: Schema }>; headers?: Record<string, { schema: Schema; required?: boolean }> }
+  >;
+};
 
 const document = JSON.parse(readFileSync(join(ROOT, "docs/openapi.json"), "utf8")) as {
   paths: Record<string, Record<string, Operation>>;
@@ -94,4 +101,14 @@ export function responseViolations(schemaPath: string, method: string, status: n
   const schema = response.content?.["application/json"]?.schema;
   if (!schema) return body === undefined ? [] : [`${method} ${schemaPath} ${status}: a body where none is documented`];
   return violations(schema, body, `${method} ${schemaPath} ${status}`);
+}
+
+/** Violations of the headers the document declares for `method schemaPath` with this status. */
+export function headerViolations(schemaPath: string, method: string, status: number, headers: Headers): string[] {
+  const declared = document.paths[schemaPath]?.[method.toLowerCase()]?.responses[String(status)]?.headers ?? {};
+  return Object.entries(declared).flatMap(([name, { schema, required }]) => {
+    const value = headers.get(name);
+    if (value === null) return required ? [`${method} ${schemaPath} ${status}: no ${name} header`] : [];
+    return violations(schema, value, `${method} ${schemaPath} ${status} ${name} header`);
+  });
 }

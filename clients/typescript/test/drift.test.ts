@@ -47,17 +47,24 @@ test("a serializer field renamed without `make schema` fails the check; regenera
   const copy = copyOfCheckout();
   try {
     editSerializer(copy, "stars = StrictIntegerField(min_value=1, max_value=5)");
+    // And a package version that is not the document's.
+    const manifestPath = join(copy, "clients/typescript/package.json");
+    const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { version: string };
+    const version = manifest.version;
+    writeFileSync(manifestPath, JSON.stringify({ ...manifest, version: "0.0.1" }, null, 2));
 
     const stale = schemaScript("check", copy);
     assert.equal(stale.status, 1, stale.output);
     assert.match(stale.output, /docs\/openapi\.json differs from what the code produces/);
     assert.match(stale.output, /clients\/typescript\/src\/schema\.ts differs from what the code produces/);
+    assert.match(stale.output, new RegExp(`package\\.json says version 0\\.0\\.1, and docs/openapi\\.json says ${version.replaceAll(".", "\\.")}`));
     assert.match(stale.output, /Run `make schema`/);
 
     const written = schemaScript("write", copy);
     assert.equal(written.status, 0, written.output);
     const fresh = schemaScript("check", copy);
     assert.equal(fresh.status, 0, fresh.output);
+    assert.equal((JSON.parse(readFileSync(manifestPath, "utf8")) as { version: string }).version, version);
 
     const documentDiff = diff(join(ROOT, "docs/openapi.json"), join(copy, "docs/openapi.json"));
     assert.match(documentDiff, /^-\s+"rating": \{$/m);

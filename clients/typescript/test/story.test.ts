@@ -1,17 +1,25 @@
 /**
  * The contract's main story, through the typed client alone, against gunicorn on PostgreSQL with
  * Redis: register a client and a driver, log in, book, accept, start, complete, pay with an
- * Idempotency-Key and replay it, rate, read /users/me, and as admin read the dashboard and revenue.
+ * Idempotency-Key and replay it (createPayment), rate, read /users/me, walk lists page by page
+ * (paginate), and as admin read the dashboard and revenue.
  * Every response, errors included, is checked against the shape docs/openapi.json gives it for
- * its path, method and status (the shape the generated types were made from).
+ * its path, method and status, and its declared headers (X-Cache, Idempotent-Replayed) against
+ * theirs: the shapes the generated types were made from.
  */
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
 import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 
-import { createWemoovClient, type Schemas, type WemoovClient } from "../src/index.js";
-import { responseViolations } from "./conforms.js";
+import {
+  createPayment,
+  createWemoovClient,
+  paginate,
+  type Schemas,
+  type WemoovClient,
+  type WemoovClientOptions,
+} from "../src/index.js";
+import { headerViolations, responseViolations } from "./conforms.js";
 import { ADMIN, startBackend, type Backend } from "./server.js";
 
 const PASSWORD = "Story-pass-2026!";
@@ -28,12 +36,15 @@ after(async () => {
 let checkedResponses = 0;
 
 /** A client whose every response must match the documented shape of its status. */
-function checkedClient(baseUrl: string, token?: string): WemoovClient {
-  const client = createWemoovClient({ baseUrl, ...(token === undefined ? {} : { token }) });
+function checkedClient(baseUrl: string, options: Omit<WemoovClientOptions, "baseUrl"> = {}): WemoovClient {
+  const client = createWemoovClient({ baseUrl, ...options });
   client.use({
     async onResponse({ request, response, schemaPath }) {
       const text = await response.clone().text();
-      const problems = responseViolations(schemaPath, request.method, response.status, text ? JSON.parse(text) : undefined);
+      const problems = [
+        ...responseViolations(schemaPath, request.method, response.status, text ? JSON.parse(text) : undefined),
+        ...headerViolations(schemaPath, request.method, response.status, response.headers),
+      ];
       assert.deepEqual(problems, [], `${request.method} ${request.url} answered ${response.status} ${text}`);
       checkedResponses += 1;
     },
@@ -50,12 +61,15 @@ function assertCode<E extends object>(error: E | undefined, code: CodeOf<E>): vo
   assert.equal(error.code, code);
 }
 
-async function login(baseUrl: string, email: string, password: string): Promise<WemoovClient> {
-  const { data, response } = await checkedClient(baseUrl).POST("/api/auth/token/", { body: { email, password } });
-  assert.equal(response.status, 200);
-  assert.ok(data && data.token.length > 0);
-  assert.ok(Date.parse(data.expiry) > Date.now());
-  return checkedClient(baseUrl, data.token);
+/** A client that logs in, then sends its token (setToken); `unauthorized` hears its 401s. */
+async function login(baseUrl: string, email: string, password: string, unauthorized: number[] = []): Promise<WemoovClient> {
+  const api = checkedClient(baseUrl, { onUnauthorized: (response) => void unauthorized.push(response.status) });
+  const result = await api.POST("/api/auth/token/", { body: { email, password } });
+  assert.equal(result.status, 200);
+  assert.ok(result.status === 200 && result.data.token.length > 0);
+  assert.ok(Date.parse(result.data.expiry) > Date.now());
+  api.setToken(result.data.token);
+  return api;
 }
 
 test("the contract's main story, through the typed client alone", async (t) => {
@@ -72,6 +86,7 @@ test("the contract's main story, through the typed client alone", async (t) => {
   let vehicle!: Schemas["Vehicle"];
   let booking!: Schemas["Booking"];
   let payment!: Schemas["Payment"];
+  const clientUnauthorized: number[] = [];
 
   await t.test("a client and a driver register and log in; the admin logs in", async () => {
     const registered = await anonymous.POST("/api/auth/register/", {
@@ -104,7 +119,7 @@ test("the contract's main story, through the typed client alone", async (t) => {
     assert.equal(wrong.response.status, 400);
     assert.ok(wrong.error && "non_field_errors" in wrong.error);
 
-    client = await login(baseUrl, "ama@example.com", PASSWORD);
+    client = await login(baseUrl, "ama@example.com", PASSWORD, clientUnauthorized);
     driver = await login(baseUrl, "kofi@example.com", PASSWORD);
     admin = await login(baseUrl, ADMIN.email, ADMIN.password);
 
@@ -170,13 +185,11 @@ test("the contract's main story, through the typed client alone", async (t) => {
   });
 
   await t.test("the driver finds it in the pool and accepts it", async () => {
-    const pool = await driver.GET("/api/bookings/", { params: { query: { status: "pending", page_size: 10 } } });
-    assert.equal(pool.response.status, 200);
-    assert.deepEqual(
-      pool.data?.results.map((row) => row.id),
-      [booking.id],
-    );
-    assert.equal(pool.data?.next, null);
+    const pool: number[] = [];
+    for await (const row of paginate(driver, "/api/bookings/", { params: { query: { status: "pending", page_size: 10 } } })) {
+      pool.push(row.id);
+    }
+    assert.deepEqual(pool, [booking.id]);
 
     const notTheirs = await client.POST("/api/bookings/{id}/accept/", { params: { path: { id: booking.id } } });
     assert.equal(notTheirs.response.status, 403);
@@ -213,34 +226,38 @@ test("the contract's main story, through the typed client alone", async (t) => {
   });
 
   await t.test("the client pays with an Idempotency-Key; a retry replays the first answer", async () => {
-    const key = randomUUID();
     const body = { booking: booking.id, method: "mobile_money" } as const;
-    const first = await client.POST("/api/payments/", { body, params: { header: { "Idempotency-Key": key } } });
-    assert.equal(first.response.status, 201);
-    assert.ok(first.data);
+    const first = await createPayment(client, body);
+    assert.equal(first.status, 201);
+    assert.ok(first.status === 201);
+    const key = first.idempotencyKey;
+    assert.match(key, /^[0-9a-f-]{36}$/);
     payment = first.data;
+    assert.equal(first.response.headers.get("Idempotent-Replayed"), null);
     assert.equal(payment.status, "pending");
     assert.equal(payment.amount, booking.price);
     assert.equal(payment.currency, "XOF");
     assert.equal(payment.booking, booking.id);
 
-    const replay = await client.POST("/api/payments/", { body, params: { header: { "Idempotency-Key": key } } });
-    assert.equal(replay.response.status, 201);
-    assert.equal(replay.response.headers.get("Idempotent-Replayed"), "true");
+    // What an app does after losing the first answer: the same call with the stored key.
+    const replay = await createPayment(client, body, { idempotencyKey: key });
+    assert.equal(replay.status, 201);
+    assert.equal(replay.status === 201 && replay.response.headers.get("Idempotent-Replayed"), "true");
     assert.deepEqual(replay.data, payment);
 
-    const otherBody = await client.POST("/api/payments/", {
-      body: { booking: booking.id, method: "card" },
-      params: { header: { "Idempotency-Key": key } },
-    });
-    assert.equal(otherBody.response.status, 422);
+    // The same key with another body: a 422, returned at once (never retried).
+    const otherBody = await createPayment(client, { booking: booking.id, method: "card" }, { idempotencyKey: key });
+    assert.equal(otherBody.status, 422);
     assertCode(otherBody.error, "unprocessable_entity");
 
-    const list = await client.GET("/api/payments/");
-    assert.deepEqual(
-      list.data?.results.map((row) => row.id),
-      [payment.id],
-    );
+    // An Idempotency-Key sent by hand, through the plain call, is honoured the same way.
+    const byHand = await client.POST("/api/payments/", { body, params: { header: { "Idempotency-Key": key } } });
+    assert.equal(byHand.status, 201);
+    assert.deepEqual(byHand.data, payment);
+
+    const list: number[] = [];
+    for await (const row of paginate(client, "/api/payments/")) list.push(row.id);
+    assert.deepEqual(list, [payment.id]);
   });
 
   await t.test("staff confirm the payment; a second payment is refused with already_paid", async () => {
@@ -248,9 +265,9 @@ test("the contract's main story, through the typed client alone", async (t) => {
     assert.equal(confirmed.response.status, 200);
     assert.equal(confirmed.data?.status, "completed");
 
-    const secondPayment = await client.POST("/api/payments/", { body: { booking: booking.id, method: "cash" } });
-    assert.equal(secondPayment.response.status, 409);
-    assertCode(secondPayment.error, "already_paid");
+    const secondPayment = await createPayment(client, { booking: booking.id, method: "cash" });
+    assert.equal(secondPayment.status, 409);
+    assert.equal(secondPayment.status === 409 && secondPayment.error.code, "already_paid");
 
     const failCompleted = await admin.POST("/api/payments/{id}/fail/", { params: { path: { id: payment.id } } });
     assert.equal(failCompleted.response.status, 409);
@@ -307,7 +324,8 @@ test("the contract's main story, through the typed client alone", async (t) => {
     await sleep(1_100);
     const dashboard = await admin.GET("/api/stats/dashboard/");
     assert.equal(dashboard.response.status, 200);
-    assert.ok(["HIT", "MISS", "STALE"].includes(dashboard.response.headers.get("X-Cache") ?? ""));
+    assert.ok(dashboard.status === 200);
+    assert.ok(["HIT", "MISS", "STALE"].includes(dashboard.response.headers.get("X-Cache")));
     const figures = dashboard.data;
     assert.ok(figures);
     assert.deepEqual(figures.users.by_role, {
@@ -345,16 +363,25 @@ test("the contract's main story, through the typed client alone", async (t) => {
     assertCode(notStaff.error, "permission_denied");
   });
 
+  await t.test("staff walk the users one page at a time, following each next URL", async () => {
+    const emails: string[] = [];
+    for await (const user of paginate(admin, "/api/users/", { params: { query: { page_size: 1 } } })) emails.push(user.email);
+    assert.deepEqual([...emails].sort(), [ADMIN.email, "ama@example.com", "kofi@example.com"].sort());
+  });
+
   await t.test("logging out revokes the token at once", async () => {
     const out = await client.POST("/api/auth/logout/");
     assert.equal(out.response.status, 204);
+    assert.deepEqual(clientUnauthorized, []);
     const after = await client.GET("/api/users/me/");
     assert.equal(after.response.status, 401);
     assertCode(after.error, "authentication_failed");
+    assert.deepEqual(clientUnauthorized, [401], "onUnauthorized heard the 401");
   });
 
   await t.test("every response above was checked against the document", () => {
-    // The 41 calls of this story, logins included: a call added above adds one here.
-    assert.equal(checkedResponses, 41);
+    // The 45 calls of this story, logins and each page of paginate included: a call added
+    // above adds one here.
+    assert.equal(checkedResponses, 45);
   });
 });

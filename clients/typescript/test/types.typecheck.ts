@@ -3,7 +3,7 @@
  * `@ts-expect-error` really is an error, so the generated types are proved to refuse what the API
  * would refuse. Never run, only compiled.
  */
-import { createWemoovClient, type Schemas } from "../src/index.js";
+import { createPayment, createWemoovClient, paginate, type Schemas } from "../src/index.js";
 
 export async function refusedAtCompileTime(): Promise<void> {
   const api = createWemoovClient({ baseUrl: "http://127.0.0.1:8000", token: "t" });
@@ -90,6 +90,93 @@ export async function refusedAtCompileTime(): Promise<void> {
     "request_in_progress",
   ];
   void conflict;
+
+  // Results are discriminated by status: a 409's error has that endpoint's 409 codes and no
+  // others, so a switch over them is exhaustive; a status the endpoint never gives does not compile.
+  const paid = await api.POST("/api/payments/", { body: { booking: 1, method: "cash" } });
+  if (paid.status === 409) {
+    // @ts-expect-error "throttled" is a 429's code, never a 409's
+    if (paid.error.code === "throttled") return;
+    switch (paid.error.code) {
+      case "booking_cancelled":
+      case "already_paid":
+      case "request_in_progress":
+        break;
+      default: {
+        const unreachable: never = paid.error.code;
+        void unreachable;
+      }
+    }
+  }
+  if (paid.status === 429) {
+    // @ts-expect-error a 429's code is "throttled", never a 409's "already_paid"
+    if (paid.error.code === "already_paid") return;
+    const wait: string = paid.response.headers.get("Retry-After"); // always sent with a 429
+    void wait;
+  }
+  // @ts-expect-error POST /api/payments/ never answers 418
+  if (paid.response.status === 418) return;
+  // @ts-expect-error nor 200: a payment is created, 201
+  if (paid.status === 200) return;
+  if (paid.status === 201) {
+    const replayed: "true" | null = paid.response.headers.get("Idempotent-Replayed");
+    // @ts-expect-error the header is sent only on a replay: it may be null
+    const always: "true" = paid.response.headers.get("Idempotent-Replayed");
+    // @ts-expect-error a success has data and no error
+    void paid.error.code;
+    void replayed;
+    void always;
+  }
+  // @ts-expect-error without narrowing, data may be absent (the call may have failed)
+  void paid.data.amount;
+  const dashboard = await api.GET("/api/stats/dashboard/");
+  if (dashboard.status === 200) {
+    const cache: "HIT" | "MISS" | "STALE" = dashboard.response.headers.get("X-Cache");
+    // @ts-expect-error X-Cache is HIT, MISS or STALE
+    if (dashboard.response.headers.get("X-Cache") === "EXPIRED") return;
+    void cache;
+  }
+  // Every endpoint may answer 503 while the database is down, with Retry-After.
+  if (dashboard.status === 503) void dashboard.response.headers.get("Retry-After").length;
+
+  // Registration is a union on role: a driver needs a licence number.
+  await api.POST("/api/auth/register/", {
+    // @ts-expect-error a driver registration without license_number
+    body: { email: "d@b.c", password: "p", first_name: "D", last_name: "B", role: "driver" },
+  });
+  await api.POST("/api/auth/register/", {
+    body: { email: "d@b.c", password: "p", first_name: "D", last_name: "B", role: "driver", license_number: "CI-1" },
+  });
+  await api.POST("/api/auth/register/", { body: { email: "c@b.c", password: "p", first_name: "C", last_name: "B" } });
+
+  // paginate takes list endpoints only, and yields their items.
+  // @ts-expect-error a booking's detail is not a list
+  paginate(api, "/api/bookings/{id}/", { params: { path: { id: 1 } } });
+  // @ts-expect-error "done" is not a booking status, in paginate's filters either
+  paginate(api, "/api/bookings/", { params: { query: { status: "done" } } });
+  for await (const row of paginate(api, "/api/bookings/", { params: { query: { status: "pending" } } })) {
+    const item: Schemas["Booking"] = row;
+    void item;
+  }
+
+  // createPayment takes the payment body and returns the typed result with its key.
+  // @ts-expect-error method "bitcoin" is not a payment method
+  await createPayment(api, { booking: 1, method: "bitcoin" });
+  const created = await createPayment(api, { booking: 1, method: "card" }, { idempotencyKey: "k", retries: 2 });
+  const key: string = created.idempotencyKey;
+  void key;
+  if (created.status === 409) {
+    // @ts-expect-error the 409 of POST /api/payments/ never says invalid_transition
+    if (created.error.code === "invalid_transition") return;
+  }
+
+  // The token can change after login; openapi-fetch's middleware is reachable.
+  api.setToken("another");
+  api.setToken(null);
+  // @ts-expect-error a token is a string (or null to stop sending one)
+  api.setToken(42);
+  api.use({ onRequest: ({ request }) => request });
+  createWemoovClient({ baseUrl: "http://127.0.0.1:8000", onUnauthorized: (response) => void response.status });
 
   // Bodies that actions do not take, and ones the API computes itself.
   // @ts-expect-error accept takes no body
