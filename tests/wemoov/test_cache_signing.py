@@ -105,9 +105,7 @@ def _unverified_count() -> float:
 
 
 @pytest.mark.django_db
-def test_a_forged_lookup_under_a_real_token_key_is_a_miss_and_not_an_authentication(
-    raw_redis, client_user, admin_user
-):
+def test_a_forged_lookup_under_a_real_token_key_is_a_miss_and_not_an_authentication(raw_redis, client_user, admin_user):
     api = client_for(client_user)
     digest = AuthToken.objects.get(user=client_user).digest
     raw_redis.set(cache.make_key(token_cache_key(digest)), _forged_lookup(admin_user, digest))
