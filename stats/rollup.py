@@ -117,10 +117,16 @@ def _select(projection: Projection, vendor: str, sign: str = "r.s") -> str:
 
 
 # --- PostgreSQL -----------------------------------------------------------------------------
-# Autovacuum after a fixed 2,000 dead (or inserted) rows, whatever the table's size.
+# The summary tables' vacuum: after a fixed 2,000 dead (or inserted) rows whatever the
+# table's size, and always with index cleanup. By default (INDEX_CLEANUP AUTO) a vacuum that
+# finds dead rows on under 2% of the pages skips the indexes and leaves those rows' line
+# pointers: the summary's index then still leads the dashboard to them, and the deltas' last
+# page stays occupied, so the table keeps every page it ever grew to, which the dashboard's
+# read of the deltas scans (docs/benchmarks.md, "Summary tables and autovacuum").
 AUTOVACUUM = (
     "autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 2000,"
-    " autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 2000"
+    " autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 2000,"
+    " vacuum_index_cleanup = on"
 )
 SUMMARY_TABLES = ("stats_rollup", "stats_rollupdelta")
 
@@ -164,13 +170,10 @@ BEGIN
     DELETE FROM stats_rollupdelta WHERE family = ANY (TG_ARGV);
     RETURN NULL;
 END $fn$""",
-        # Deltas are inserted and deleted all day long: vacuum them often.
-        f"ALTER TABLE stats_rollupdelta SET ({AUTOVACUUM})",
-        # Every fold updates the same few summary rows (the epoch figures, today's slots) and
-        # a rebuild updates them all: until a vacuum, the dashboard's index scans step over
-        # their dead versions (1.5 -> 3.3 ms, docs/benchmarks.md), and the default threshold,
-        # a fifth of the table, is far off when the dead versions sit on a few hot rows.
-        f"ALTER TABLE stats_rollup SET ({AUTOVACUUM})",
+        # Deltas are inserted and deleted all day long, and every fold updates the same few
+        # summary rows (the epoch figures, today's slots), a rebuild all of them: vacuum both
+        # often, not when a fifth of the table is dead.
+        *(f"ALTER TABLE {table} SET ({AUTOVACUUM})" for table in SUMMARY_TABLES),
     ]
     for table in SOURCES:
         function = f"stats_rollup_{table}"
