@@ -117,6 +117,20 @@ def _select(projection: Projection, vendor: str, sign: str = "r.s") -> str:
 
 
 # --- PostgreSQL -----------------------------------------------------------------------------
+# The summary tables' vacuum: after a fixed 2,000 dead (or inserted) rows whatever the
+# table's size, and always with index cleanup. By default (INDEX_CLEANUP AUTO) a vacuum that
+# finds dead rows on under 2% of the pages skips the indexes and leaves those rows' line
+# pointers: the summary's index then still leads the dashboard to them, and the deltas' last
+# page stays occupied, so the table keeps every page it ever grew to, which the dashboard's
+# read of the deltas scans (docs/benchmarks.md, "Summary tables and autovacuum").
+AUTOVACUUM = (
+    "autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 2000,"
+    " autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 2000,"
+    " vacuum_index_cleanup = on"
+)
+SUMMARY_TABLES = ("stats_rollup", "stats_rollupdelta")
+
+
 def _pg_delta_insert(table: str, rows: str) -> str:
     _, projections = SOURCES[table]
     union = "\n      UNION ALL ".join(f"{_select(p, 'postgresql')} FROM changed r WHERE {p.where}" for p in projections)
@@ -156,9 +170,10 @@ BEGIN
     DELETE FROM stats_rollupdelta WHERE family = ANY (TG_ARGV);
     RETURN NULL;
 END $fn$""",
-        # Deltas are inserted and deleted all day long: vacuum them often.
-        "ALTER TABLE stats_rollupdelta SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 2000,"
-        " autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 2000)",
+        # Deltas are inserted and deleted all day long, and every fold updates the same few
+        # summary rows (the epoch figures, today's slots), a rebuild all of them: vacuum both
+        # often, not when a fifth of the table is dead.
+        *(f"ALTER TABLE {table} SET ({AUTOVACUUM})" for table in SUMMARY_TABLES),
     ]
     for table in SOURCES:
         function = f"stats_rollup_{table}"

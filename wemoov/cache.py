@@ -378,8 +378,9 @@ def _serve(family: str, key: str, entry: dict, status: str, keep: int | None) ->
     return _result(family, entry, status)
 
 
-def _valid(entry: dict | None, gen: int | None) -> bool:
-    return entry is not None and (gen is None or entry.get("gen") == gen)
+def _valid(entry: Any, gen: int | None) -> bool:
+    # Anything but an entry (a raw integer someone wrote under the key) is a miss, not a 500.
+    return isinstance(entry, dict) and (gen is None or entry.get("gen") == gen)
 
 
 def cached(

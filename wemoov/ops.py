@@ -38,10 +38,15 @@ def _database_ok() -> bool:
 
 
 def _cache_ok() -> bool:
-    key, token = "health:probe", uuid.uuid4().hex
+    """A write and a read back, under a key of this check's own: with one shared key, two
+    checks at the same moment overwrote each other's value and one answered "down"."""
+    token = uuid.uuid4().hex
+    key = f"health:probe:{token}"
     try:
         cache.set(key, token, timeout=10)
-        return cache.get(key) == token
+        answered = cache.get(key) == token
+        cache.delete(key)
+        return answered
     except Exception as exc:  # noqa: BLE001
         logger.warning("health: cache down: %s", exc)
         return False

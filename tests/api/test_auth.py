@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
@@ -8,6 +9,7 @@ from rest_framework.test import APIClient
 from demo.factories import PASSWORD, ClientFactory
 from fleet.models import Driver
 from tests.conftest import client_for
+from users.credentials import token_cache_key
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -98,6 +100,22 @@ def test_inactive_user_cannot_log_in(client_user):
 def test_expired_token_is_401(client_user):
     api = client_for(client_user)
     AuthToken.objects.update(expiry=timezone.now() - timedelta(seconds=1))
+    assert api.get("/api/users/me/").status_code == 401
+
+
+def test_a_token_expiring_while_its_lookup_is_cached_is_401(client_user, monkeypatch):
+    """The cached lookup is kept for at most the seconds the token had left, rounded down,
+    and checked against the clock again when served: a token expired meanwhile is refused
+    even while its lookup is still in the cache."""
+    _, raw = AuthToken.objects.create(user=client_user, expiry=timedelta(seconds=30))
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {raw}")
+    assert api.get("/api/users/me/").status_code == 200  # caches the lookup for up to 30 s
+    digest = AuthToken.objects.get(user=client_user).digest
+    assert cache.get(token_cache_key(digest)) is not None
+    later = timezone.now() + timedelta(seconds=31)
+    monkeypatch.setattr(timezone, "now", lambda: later)  # the cache's own clocks do not move
+    assert cache.get(token_cache_key(digest)) is not None  # still warm when the request comes
     assert api.get("/api/users/me/").status_code == 401
 
 

@@ -101,7 +101,8 @@ def test_driver_without_available_vehicle_gets_409_no_available_vehicle(as_drive
 
 def test_accept_leaves_availability_flags_alone(as_driver, driver, client_user):
     booking = BookingFactory(user=client_user)
-    as_driver.post(f"/api/bookings/{booking.pk}/accept/")
+    response = as_driver.post(f"/api/bookings/{booking.pk}/accept/")
+    assert (response.status_code, response.json()["status"], response.json()["driver"]) == (200, "confirmed", driver.pk)
     driver.refresh_from_db()
     assert driver.is_available is True
     assert driver.vehicles.get().is_available is True

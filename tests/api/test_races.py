@@ -219,3 +219,80 @@ def test_concurrent_ratings_update_the_driver_mean_atomically():
     driver.refresh_from_db()
     assert (driver.rating_count, driver.rating_total, str(driver.rating)) == (4, 14, "3.50")
     assert Booking.objects.filter(driver=driver, rating__isnull=False).count() == 4
+
+
+def test_a_payment_created_during_its_booking_s_cancellation_is_settled_or_refused():
+    """`payment_create` locks the booking. The payer reads the booking first and holds its
+    INSERT until the cancellation has finished or waits for a lock in PostgreSQL: with the
+    lock the cancellation waits, then fails the new payment; without it, the cancellation
+    commits seeing no payment and a pending payment is left on a cancelled booking."""
+    client = ClientFactory()
+    pay_api, cancel_api = _token_client(client), _token_client(client)
+    booking = BookingFactory(user=client)
+    observer = connection.get_new_connection(connection.get_connection_params())
+    observer.autocommit = True
+    booking_read, cancel_over = threading.Event(), threading.Event()
+    cancel_backend: list[int] = []
+    results: dict = {}
+    errors: list[BaseException] = []
+
+    def cancel_over_or_blocked() -> bool:
+        if cancel_over.is_set():
+            return True
+        if not cancel_backend:
+            return False
+        with observer.cursor() as cursor:
+            cursor.execute("SELECT cardinality(pg_blocking_pids(%s)) > 0", [cancel_backend[0]])
+            return cursor.fetchone()[0]
+
+    def payer(execute, sql, params, many, context):
+        if inserts("payments_payment")(sql):
+            deadline = time.monotonic() + TIMEOUT
+            while not cancel_over_or_blocked():
+                assert time.monotonic() < deadline, "the cancellation neither finished nor waited for a lock"
+                time.sleep(0.005)
+        result = execute(sql, params, many, context)
+        if reads("bookings_booking")(sql):
+            booking_read.set()
+        return result
+
+    def canceller(execute, sql, params, many, context):
+        if not cancel_backend:
+            cancel_backend.append(context["connection"].connection.info.backend_pid)
+        return execute(sql, params, many, context)
+
+    def pay():
+        try:
+            with connection.execute_wrapper(payer):
+                results["pay"] = pay_api.post(
+                    "/api/payments/", {"booking": booking.pk, "method": "card"}, format="json"
+                )
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def cancel():
+        try:
+            assert booking_read.wait(timeout=TIMEOUT), "the payer never read the booking"
+            with connection.execute_wrapper(canceller):
+                results["cancel"] = cancel_api.post(f"/api/bookings/{booking.pk}/cancel/", {}, format="json")
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            cancel_over.set()
+            connections.close_all()
+
+    threads = [threading.Thread(target=pay), threading.Thread(target=cancel)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=2 * TIMEOUT)
+    observer.close()
+    if errors:
+        raise errors[0]
+
+    assert (results["pay"].status_code, results["cancel"].status_code) == (201, 200)
+    booking.refresh_from_db()
+    assert booking.status == "cancelled"
+    assert list(Payment.objects.filter(booking=booking).values_list("status", flat=True)) == ["failed"]

@@ -25,6 +25,7 @@ from stats.selectors import (
     dashboard_stats_cached,
     revenue_series,
     revenue_series_cached,
+    revenue_series_scan,
     revenue_window,
     user_stats,
     user_stats_cached,
@@ -240,6 +241,100 @@ def test_revenue_buckets_are_aligned_to_local_boundaries():
         _, edges = revenue_window("year", NOW)
         assert all(timezone.localtime(e).day == 1 for e in edges)
         assert len({timezone.localtime(e).month for e in edges[:-1]}) == 12
+
+
+# The bucket edges written out by hand, as the contract defines them, so that the tests
+# which take their edges from revenue_window (the code under test) stand on something.
+PARIS_SPRING = datetime(2026, 3, 29, 14, 30, tzinfo=UTC)  # 16:30 CEST; at 01:00 UTC clocks went 02:00 -> 03:00
+PARIS_AUTUMN = datetime(2026, 10, 25, 9, 5, tzinfo=UTC)  # 10:05 CET; at 01:00 UTC clocks went 03:00 -> 02:00
+KATHMANDU_NOW = datetime(2026, 11, 26, 2, 59, tzinfo=UTC)  # 08:44 at +05:45
+WRITTEN_EDGES = [
+    (
+        "Europe/Paris",
+        PARIS_SPRING,
+        "day",
+        [f"2026-03-28T{h:02}:00:00+01:00" for h in range(16, 24)]
+        + ["2026-03-29T00:00:00+01:00", "2026-03-29T01:00:00+01:00"]  # no 02:00 that night
+        + [f"2026-03-29T{h:02}:00:00+02:00" for h in range(3, 18)],
+    ),
+    (
+        "Europe/Paris",
+        PARIS_SPRING,
+        "week",
+        [f"2026-03-{d}T00:00:00+01:00" for d in range(23, 30)] + ["2026-03-30T00:00:00+02:00"],
+    ),
+    (
+        "Europe/Paris",
+        PARIS_SPRING,
+        "month",
+        ["2026-02-28T00:00:00+01:00"]
+        + [f"2026-03-{d:02}T00:00:00+01:00" for d in range(1, 30)]
+        + ["2026-03-30T00:00:00+02:00"],
+    ),
+    (
+        "Europe/Paris",
+        PARIS_SPRING,
+        "year",
+        [f"2025-{m:02}-01T00:00:00+02:00" for m in range(4, 11)]
+        + ["2025-11-01T00:00:00+01:00", "2025-12-01T00:00:00+01:00"]
+        + [f"2026-{m:02}-01T00:00:00+01:00" for m in range(1, 4)]
+        + ["2026-04-01T00:00:00+02:00"],
+    ),
+    (
+        "Europe/Paris",
+        PARIS_AUTUMN,
+        "day",
+        [f"2026-10-24T{h:02}:00:00+02:00" for h in range(12, 24)]
+        + ["2026-10-25T00:00:00+02:00", "2026-10-25T01:00:00+02:00"]
+        + ["2026-10-25T02:00:00+02:00", "2026-10-25T02:00:00+01:00"]  # 02:00 twice, an hour apart
+        + [f"2026-10-25T{h:02}:00:00+01:00" for h in range(3, 12)],
+    ),
+    (
+        "Europe/Paris",
+        PARIS_AUTUMN,
+        "week",
+        [f"2026-10-{d}T00:00:00+02:00" for d in range(19, 26)] + ["2026-10-26T00:00:00+01:00"],
+    ),
+    (
+        "Asia/Kathmandu",
+        KATHMANDU_NOW,
+        "day",
+        [f"2026-11-25T{h:02}:00:00+05:45" for h in range(9, 24)]
+        + [f"2026-11-26T{h:02}:00:00+05:45" for h in range(0, 10)],
+    ),
+    (
+        "Asia/Kathmandu",
+        KATHMANDU_NOW,
+        "week",
+        [f"2026-11-{d}T00:00:00+05:45" for d in range(20, 28)],
+    ),
+    (
+        "Asia/Kathmandu",
+        KATHMANDU_NOW,
+        "year",
+        ["2025-12-01T00:00:00+05:45"] + [f"2026-{m:02}-01T00:00:00+05:45" for m in range(1, 13)],
+    ),
+    (
+        "UTC",
+        KATHMANDU_NOW,  # 02:59 UTC: still the 26th
+        "month",
+        [f"2026-10-{d}T00:00:00+00:00" for d in range(28, 32)]
+        + [f"2026-11-{d:02}T00:00:00+00:00" for d in range(1, 28)],
+    ),
+]
+
+
+@pytest.mark.parametrize(("zone", "now", "period", "edges"), WRITTEN_EDGES)
+def test_revenue_bucket_edges_are_the_ones_written_out(zone, now, period, edges):
+    assert len(edges) == {"day": 25, "week": 8, "month": 31, "year": 13}[period]  # the list, checked
+    with timezone.override(ZoneInfo(zone)):
+        _, got = revenue_window(period, now)
+        data = revenue_series(period, now)
+        scanned = revenue_series_scan(period, now)
+    assert [edge.isoformat() for edge in got] == edges
+    for series in (data, scanned):
+        assert [p["bucket"].isoformat() for p in series["series"]] == edges[:-1]
+        assert (series["start"].isoformat(), series["end"].isoformat()) == (edges[0], edges[-1])
 
 
 def test_revenue_day_period_ends_with_the_current_hour():
