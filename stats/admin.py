@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from stats.charts import Point, bar_chart, donut_chart
 from stats.selectors import DASHBOARD, PERIODS, REVENUE, dashboard_stats_cached, revenue_series_cached
 from stats.services import stats_cache_clear
+from users.access import StaffActionsMixin
 from wemoov.cache import all_figures
 
 BUCKET_LABEL = {"hour": "%H:00", "day": "%d %b", "month": "%b %Y"}
@@ -67,6 +68,16 @@ class WemoovAdminSite(admin.AdminSite):
     site_title = "WeMoov admin"
     index_title = "Dashboard"
     index_template = "admin/wemoov_index.html"
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        # Every model admin's actions answer to users.access.ADMIN_ACTIONS, those of Django
+        # (auth's groups) and of third parties (knox, axes) too: an action nobody mapped is
+        # offered to nobody, and a POST naming an action one may not run answers 403.
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, StaffActionsMixin):
+            namespace = {"__module__": admin_class.__module__}
+            admin_class = type(admin_class.__name__, (StaffActionsMixin, admin_class), namespace)
+        super().register(model_or_iterable, admin_class, **options)
 
     def get_urls(self):
         return [

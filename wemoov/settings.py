@@ -261,7 +261,9 @@ REST_FRAMEWORK = {
         "users.authentication.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Staff also need the permission users.access maps the endpoint to (a view that sets
+    # its own permission_classes lists StaffPermission itself).
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated", "users.access.StaffPermission"],
     "DEFAULT_PAGINATION_CLASS": "wemoov.pagination.CreatedAtCursorPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
