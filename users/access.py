@@ -109,6 +109,12 @@ ADMIN_ACTIONS: dict[tuple[str, str], str] = {
     ("axes.accessfailurelog", "delete_selected"): "axes.delete_accessfailurelog",
 }
 
+# ("app_label.model_name", form field) -> the permission that field needs on the change form
+# beyond the model's change permission; read-only without it.
+ADMIN_FIELDS: dict[tuple[str, str], str] = {
+    ("users.user", "is_active"): "users.deactivate_user",
+}
+
 # Admin URL name (without the "admin:" namespace) -> the permission that opens that page.
 ADMIN_PAGES: dict[str, str] = {
     "bookings_booking_assign": "bookings.assign_booking",
@@ -177,7 +183,19 @@ def model_label(model) -> str:
 
 class StaffActionsMixin:
     """For a ModelAdmin: its actions are gated by ``ADMIN_ACTIONS`` (hidden without the
-    permission, and 403 for a POST that names one anyway, on either step)."""
+    permission, and 403 for a POST that names one anyway, on either step), and its change
+    form's fields by ``ADMIN_FIELDS`` (read-only without the permission: Django then ignores
+    a value posted for them)."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        label = model_label(self.model)
+        fields += [
+            field
+            for (model, field), permission in ADMIN_FIELDS.items()
+            if model == label and field not in fields and not staff_may(request.user, permission)
+        ]
+        return fields
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -60,7 +60,7 @@ def _existing_permissions() -> set[str]:
 def test_every_permission_the_maps_name_exists(db):
     named = {p for p in access.API.values() if p} | {*access.ADMIN_ACTIONS.values(), *access.ADMIN_PAGES.values()}
     named |= {p for fields in access.API_FIELDS.values() for p in fields.values()}
-    named |= {access.DASHBOARD_FIGURES, access.CLIENT_SEARCH}
+    named |= {access.DASHBOARD_FIGURES, access.CLIENT_SEARCH, *access.ADMIN_FIELDS.values()}
     assert sorted(named - _existing_permissions()) == []
 
 
