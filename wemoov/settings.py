@@ -303,8 +303,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # The default enum hook, then the OpenAPI links of the workflows (wemoov/schema_links.py).
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "wemoov.schema_links.add_links"],
+    # The default enum hook, then the OpenAPI links of the workflows (wemoov/schema_links.py),
+    # then each staff operation's permission in its 403 (users.access, through users/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "wemoov.schema_links.add_links",
+        "users.schema.staff_permissions",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "users.models.Role",
         "RegisterRoleEnum": [("client", "Client"), ("driver", "Driver")],

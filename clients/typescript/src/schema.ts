@@ -1413,6 +1413,15 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
+            /** @description A staff member without `bookings.view_booking`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionDenied"];
+                };
+            };
             /** @description Invalid cursor. */
             404: {
                 headers: {
@@ -1518,6 +1527,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NotAuthenticated"];
+                };
+            };
+            /** @description A staff member without `bookings.view_booking`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionDenied"];
                 };
             };
             /** @description Not found (or not visible to you). */
@@ -1647,7 +1665,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed. */
+            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed; or a staff member without `bookings.assign_booking`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1726,7 +1744,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description A driver may cancel only a booking they drive; or with session authentication, the CSRF check failed. */
+            /** @description A driver may cancel only a booking they drive; or with session authentication, the CSRF check failed; or a staff member without `bookings.cancel_booking`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2017,7 +2035,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint. */
+            /** @description Your role may not use this endpoint; or a staff member without `fleet.view_driver`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2074,7 +2092,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint. */
+            /** @description Your role may not use this endpoint; or a staff member without `fleet.view_driver`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2281,6 +2299,15 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
+            /** @description A staff member without `payments.view_payment`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionDenied"];
+                };
+            };
             /** @description Invalid cursor. */
             404: {
                 headers: {
@@ -2409,6 +2436,15 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
+            /** @description A staff member without `payments.view_payment`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionDenied"];
+                };
+            };
             /** @description Not found (or not visible to you). */
             404: {
                 headers: {
@@ -2457,7 +2493,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed. */
+            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed; or a staff member without `payments.confirm_payment`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2523,7 +2559,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed. */
+            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed; or a staff member without `payments.fail_payment`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2589,7 +2625,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed. */
+            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed; or a staff member without `payments.refund_payment`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2654,7 +2690,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint. */
+            /** @description Your role may not use this endpoint; or a staff member without `stats.view_statistics`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2699,7 +2735,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed. */
+            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed; or a staff member without `stats.refresh_statistics`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2757,7 +2793,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint. */
+            /** @description Your role may not use this endpoint; or a staff member without `stats.view_statistics`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2825,7 +2861,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint. */
+            /** @description Your role may not use this endpoint; or a staff member without `users.view_user`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2882,7 +2918,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint. */
+            /** @description Your role may not use this endpoint; or a staff member without `users.view_user`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2952,7 +2988,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed. */
+            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed; or a staff member without `users.change_user` (with `is_active`: `users.deactivate_user`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3125,7 +3161,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint. */
+            /** @description Your role may not use this endpoint; or a staff member without `fleet.view_vehicle`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3193,7 +3229,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed. */
+            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed; or a staff member without `fleet.add_vehicle`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3241,7 +3277,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint. */
+            /** @description Your role may not use this endpoint; or a staff member without `fleet.view_vehicle`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3297,7 +3333,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed. */
+            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed; or a staff member without `fleet.delete_vehicle`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3367,7 +3403,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed. */
+            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed; or a staff member without `fleet.change_vehicle`. */
             403: {
                 headers: {
                     [name: string]: unknown;
