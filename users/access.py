@@ -1,7 +1,8 @@
 """The one map from every staff door to the Django permission that opens it (the contract's
 "Staff permissions"). The API's permission class and the admin's actions and pages read it,
-and the permission-matrix test (tests/users/test_access_matrix.py) walks it, so a door cannot
-be added without naming its permission.
+and the permission matrices (tests/api/test_staff_matrix.py, tests/admin/test_staff_matrix.py)
+walk it, while tests/users/test_access_map.py holds it to every route and admin action that
+exists, so a door cannot be added without naming its permission (nor its matrix recipe).
 
 Keys are strings, so this module imports no app: ``API`` is keyed by the URL pattern's name and
 the HTTP method (HEAD is GET's; OPTIONS, which only describes an endpoint, is any staff
@@ -17,12 +18,13 @@ How it is enforced:
   list of every view that sets its own (a view's ``permission_classes`` replaces the default),
   after the role permission, so the contract's order of refusals holds (401, then the role's
   403, then this one). Non-staff callers are left to the role permissions.
-* Admin: ``StaffActionsMixin`` (mixed into every ModelAdmin the admin site registers, Django's
-  and third parties' included: ``stats.admin.WemoovAdminSite.register``) keeps in ``get_actions`` only the
-  actions whose mapped permission the user holds (Django's documented hook, after Django's own
-  ``allowed_permissions`` filtering), and answers 403 to a POST naming any other action, on
-  both steps of a confirmed action (the confirmation page and ``post=yes``), before anything
-  is read or written. Pages check ``staff_may(user, ADMIN_PAGES[name])`` and hide their links.
+* Admin: ``StaffActionsMixin``, mixed into every ModelAdmin the admin site registers (Django's
+  and third parties' too: ``stats.admin.WemoovAdminSite.register``), keeps in ``get_actions``
+  only the actions whose mapped permission the user holds (Django's documented hook, after
+  Django's own ``allowed_permissions`` filtering), and answers 403 to a POST naming any other
+  action, on both steps of a confirmed action (the confirmation page and ``post=yes``),
+  before anything is read or written. An action also needs the list's view permission (its
+  rows are picked there). Pages call ``require_page`` and hide their links and buttons.
 * Everything else a superuser or Django's own model permissions already guard (the model
   pages: ``view_*``, ``change_*``...) stays with Django's ModelAdmin permission methods.
 """
