@@ -34,10 +34,12 @@ cannot blank it), and the permissions are put where ModelBackend keeps what it h
 (`_perm_cache`, per user instance, Django's documented permission caching).
 
 Permissions change without a save of the user: a group given or taken away, a permission
-added to a user or to one of their groups, a group or a permission deleted, from the admin,
-a shell or a migration. `access_changed` drops the cached lookups of every user concerned,
-as a credentials change does (`users.apps` calls it from Django's `m2m_changed` and
-`pre_delete`, the only hooks such changes pass).
+added to a user or to one of their groups, a group or a permission deleted, from the admin
+or a shell. `access_changed` drops the cached lookups of every user concerned, as a
+credentials change does (`users.apps` calls it from Django's `m2m_changed` and `pre_delete`,
+the only hooks such changes pass). A migration's changes (users.groups) go through its
+historical models, which send to no receiver of ours: cached lookups then live out their TTL,
+as after a plain SQL `UPDATE`.
 """
 
 from __future__ import annotations
