@@ -7,7 +7,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -18,6 +17,7 @@ from django.utils.html import format_html
 from bookings.models import Booking, BookingStatus, BookingTransition
 from bookings.services import booking_assign
 from fleet.models import Driver, Vehicle
+from users.access import ADMIN_PAGES, CLIENT_SEARCH, require_page, staff_may
 from users.selectors import user_ids_matching
 from wemoov.admin import FastChangeListAdmin, TransitionInline, status_badge
 from wemoov.errors import DomainError, InvalidInput
@@ -101,9 +101,15 @@ class BookingAdmin(FastChangeListAdmin):
         url = reverse("admin:bookings_booking_assign", args=[obj.pk])
         return format_html('<a class="button" href="{}" id="assign-driver">Assign a driver</a>', url)
 
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if not staff_may(request.user, ADMIN_PAGES["bookings_booking_assign"]):
+            fields = [f for f in fields if f != "assign_link"]  # the page would answer 403
+        return fields
+
     # --- searching: an index-backed design, see get_search_results -----------------------
     def get_search_results(self, request, queryset, search_term):
-        return booking_search(queryset, search_term), False
+        return booking_search(queryset, search_term, by_client=staff_may(request.user, CLIENT_SEARCH)), False
 
     # --- writes go through the services -------------------------------------------------
     def has_add_permission(self, request) -> bool:
@@ -123,9 +129,8 @@ class BookingAdmin(FastChangeListAdmin):
         ]
 
     def assign_view(self, request, booking_id: int):
+        require_page(request, "bookings_booking_assign")  # before anything is read or written
         booking = get_object_or_404(Booking.objects.select_related("user"), pk=booking_id)
-        if not self.has_change_permission(request, booking):
-            raise PermissionDenied
         form = AssignDriverForm(request.POST or None, admin_site=self.admin_site)
         if request.method == "POST" and form.is_valid():
             try:
@@ -158,15 +163,27 @@ class BookingAdmin(FastChangeListAdmin):
         return TemplateResponse(request, "admin/bookings/booking/assign.html", context)
 
 
-def booking_search(queryset, term: str):
-    """What staff mean by a search on bookings, each through an index: `#123` or a number
-    is a booking id; an email (or its start, `ana@`) finds that client's bookings through
-    the email's unique index, a phone number (or its start) through the phone index. The
-    users are found first, then `user_id IN (...)` uses booking_user_created_idx: no scan of
-    a million bookings joined to their users, whatever the term."""
+def booking_number(term: str) -> int | None:
+    """The booking number a search term names (`#123`, or `123` where client fields may not
+    be searched), else None."""
+    digits = term[1:] if term.startswith("#") else term
+    return int(digits) if digits.isdigit() and digits.isascii() else None
+
+
+def booking_search(queryset, term: str, *, by_client: bool):
+    """What staff mean by a search on bookings, each through an index: `#123` is a booking
+    id; an email (or its start, `ana@`) finds that client's bookings through the email's
+    unique index, a phone number (or its start) through the phone index. The users are found
+    first, then `user_id IN (...)` uses booking_user_created_idx: no scan of a million
+    bookings joined to their users, whatever the term.
+
+    Without ``by_client`` (the staff member may not see users: `users.view_user`) the term
+    is a booking number or nothing: a search by a client's email, phone or name would read
+    them a character at a time (filter one user's bookings, try each next digit)."""
     term = term.strip()
     if not term:
         return queryset
-    if term.startswith("#") and term[1:].isdigit():
-        return queryset.filter(pk=int(term[1:]))
+    if term.startswith("#") or not by_client:
+        number = booking_number(term)
+        return queryset.none() if number is None else queryset.filter(pk=number)
     return queryset.filter(user_id__in=user_ids_matching(term))

@@ -19,6 +19,7 @@ from bookings.serializers import (
 )
 from fleet.selectors import driver_for_user
 from payments.services import booking_cancel_and_settle
+from users.access import StaffPermission
 from users.models import Role
 from users.permissions import IsAdmin, IsClient, IsDriver
 from wemoov.errors import AlreadyPaid, AlreadyTaken, DriverUnavailable, InvalidTransition, NoAvailableVehicle
@@ -77,7 +78,7 @@ class BookingViewSet(
 
     def get_permissions(self):
         classes = self.permissions_by_action.get(self.action, [IsAuthenticated])
-        return [permission() for permission in classes]
+        return [*(permission() for permission in classes), StaffPermission()]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user

@@ -6,12 +6,15 @@ from datetime import timedelta
 from decimal import Decimal
 
 import factory
+from django.apps import apps as django_apps
 from django.conf import settings
+from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
 from bookings.models import Booking, BookingStatus, ServiceType
 from fleet.models import Driver, Vehicle, VehicleType
 from payments.models import Payment, PaymentMethod, PaymentStatus
+from users.groups import staff_groups_sync
 from users.models import Role, User
 
 PASSWORD = "a-Strong-passw0rd!"
@@ -54,6 +57,43 @@ class AdminFactory(UserFactory):
     role = Role.ADMIN
     is_staff = True
     is_superuser = True
+
+
+def permissions_named(names) -> list[Permission]:
+    """The Permission rows of ``["app_label.codename", ...]`` (each must exist)."""
+    found = []
+    for name in names:
+        app_label, codename = name.split(".")
+        found.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return found
+
+
+def shipped_group(name: str) -> Group:
+    """One of the groups migrate ships (users.groups), made again if a test's flush emptied
+    the tables since."""
+    if not Group.objects.filter(name=name).exists():
+        staff_groups_sync(django_apps)
+    return Group.objects.get(name=name)
+
+
+class StaffFactory(UserFactory):
+    """A staff member who is not a superuser: they may do what their groups
+    (``groups=["Support"]``, the groups that migrate ships) and their own permissions
+    (``permissions=["users.view_user"]``) allow, nothing more."""
+
+    role = Role.ADMIN
+    is_staff = True
+    is_superuser = False
+
+    @factory.post_generation
+    def groups(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.add(*(shipped_group(g) if isinstance(g, str) else g for g in extracted))
+
+    @factory.post_generation
+    def permissions(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.user_permissions.add(*permissions_named(extracted))
 
 
 class DriverUserFactory(UserFactory):

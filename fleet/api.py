@@ -15,6 +15,7 @@ from fleet.models import Vehicle
 from fleet.selectors import driver_for_user, driver_list, vehicle_list_for
 from fleet.serializers import DriverAvailabilitySerializer, DriverSerializer, VehicleSerializer
 from fleet.services import driver_set_availability, vehicle_create, vehicle_delete, vehicle_update
+from users.access import StaffPermission
 from users.permissions import IsAdmin, IsAdminOrDriver, IsDriver
 from wemoov.pagination import CreatedAtCursorPagination
 from wemoov.schema import (
@@ -63,7 +64,7 @@ class DriverPagination(CreatedAtCursorPagination):
     retrieve=extend_schema(responses={200: DriverSerializer, **LOGIN, **forbidden(ROLE), **NOT_VISIBLE}),
 )
 class DriverViewSet(ReplicaListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    permission_classes = [IsAdmin]
+    permission_classes = [IsAdmin, StaffPermission]
     serializer_class = DriverSerializer
     filterset_class = DriverFilter
     pagination_class = DriverPagination
@@ -82,7 +83,7 @@ NO_DRIVER_PROFILE = {404: OpenApiResponse(NotFound, description="You have no dri
 class DriverMeView(APIView):
     """A driver's own profile; `is_available` is the only writable field."""
 
-    permission_classes = [IsDriver]
+    permission_classes = [IsDriver, StaffPermission]
 
     def _driver(self, request):
         driver = driver_for_user(request.user)
@@ -146,8 +147,8 @@ class VehicleViewSet(ReplicaListMixin, viewsets.ModelViewSet):
 
     def get_permissions(self):
         if self.action in ("list", "retrieve"):
-            return [IsAdminOrDriver()]
-        return [IsAdmin()]
+            return [IsAdminOrDriver(), StaffPermission()]
+        return [IsAdmin(), StaffPermission()]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user

@@ -8,10 +8,11 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from bookings.admin import BookingAdmin
+from bookings.admin import BookingAdmin, booking_number
 from bookings.models import Booking
 from payments.models import Payment, PaymentTransition
 from payments.services import booking_cancel_and_settle, payment_confirm, payment_fail, payment_refund
+from users.access import CLIENT_SEARCH, staff_may
 from users.selectors import user_ids_matching
 from wemoov.admin import FastChangeListAdmin, TransitionInline, confirm_then_apply, status_badge
 from wemoov.models import Via
@@ -93,11 +94,14 @@ class PaymentAdmin(FastChangeListAdmin):
         return status_badge(obj.status, obj.get_status_display())
 
     def get_search_results(self, request, queryset, search_term):
+        # As bookings' search (bookings.admin.booking_search): a client's fields only with
+        # users.view_user, a booking number otherwise.
         term = search_term.strip()
         if not term:
             return queryset, False
-        if term.startswith("#") and term[1:].isdigit():
-            return queryset.filter(booking_id=int(term[1:])), False
+        if term.startswith("#") or not staff_may(request.user, CLIENT_SEARCH):
+            number = booking_number(term)
+            return (queryset.none() if number is None else queryset.filter(booking_id=number)), False
         return queryset.filter(user_id__in=user_ids_matching(term)), False
 
     def has_add_permission(self, request) -> bool:

@@ -12,6 +12,7 @@ from payments.filters import PaymentFilter
 from payments.models import Payment
 from payments.selectors import payment_list_for
 from payments.serializers import PaymentCreateSerializer, PaymentSerializer
+from users.access import StaffPermission
 from users.permissions import IsAdmin, IsClient
 from wemoov.errors import AlreadyPaid, BookingCancelled, InvalidTransition, RequestInProgress
 from wemoov.idempotency import idempotent
@@ -68,10 +69,10 @@ class PaymentViewSet(
 
     def get_permissions(self):
         if self.action == "create":
-            return [IsClient()]
+            return [IsClient(), StaffPermission()]
         if self.action in ("confirm", "fail", "refund"):
-            return [IsAdmin()]
-        return [IsAuthenticated()]
+            return [IsAdmin(), StaffPermission()]
+        return [IsAuthenticated(), StaffPermission()]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from stats.charts import Point, bar_chart, donut_chart
 from stats.selectors import DASHBOARD, PERIODS, REVENUE, dashboard_stats_cached, revenue_series_cached
 from stats.services import stats_cache_clear
+from users.access import ADMIN_PAGES, DASHBOARD_FIGURES, StaffActionsMixin, require_page, staff_may
 from wemoov.cache import all_figures
 
 BUCKET_LABEL = {"hour": "%H:00", "day": "%d %b", "month": "%b %Y"}
@@ -68,6 +69,16 @@ class WemoovAdminSite(admin.AdminSite):
     index_title = "Dashboard"
     index_template = "admin/wemoov_index.html"
 
+    def register(self, model_or_iterable, admin_class=None, **options):
+        # Every model admin's actions answer to users.access.ADMIN_ACTIONS, those of Django
+        # (auth's groups) and of third parties (knox) too: an action nobody mapped is
+        # offered to nobody, and a POST naming an action one may not run answers 403.
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, StaffActionsMixin):
+            namespace = {"__module__": admin_class.__module__}
+            admin_class = type(admin_class.__name__, (StaffActionsMixin, admin_class), namespace)
+        super().register(model_or_iterable, admin_class, **options)
+
     def get_urls(self):
         return [
             path("stats/refresh/", self.admin_view(require_POST(self.refresh_view)), name="stats_refresh"),
@@ -75,15 +86,18 @@ class WemoovAdminSite(admin.AdminSite):
         ]
 
     def index(self, request, extra_context=None):
-        period = request.GET.get("period", "month")
-        if period not in PERIODS:
-            period = "month"
-        context = {**dashboard_context(period, settings.WEMOOV_CURRENCY), **(extra_context or {})}
-        return super().index(request, extra_context=context)
+        # The figures only for those who may read the statistics: nothing is computed for
+        # anyone else (the page still lists the apps they may use).
+        context = {"may_refresh_statistics": staff_may(request.user, ADMIN_PAGES["stats_refresh"])}
+        if staff_may(request.user, DASHBOARD_FIGURES):
+            period = request.GET.get("period", "month")
+            if period not in PERIODS:
+                period = "month"
+            context |= dashboard_context(period, settings.WEMOOV_CURRENCY)
+        return super().index(request, extra_context={**context, **(extra_context or {})})
 
     def refresh_view(self, request):
-        if not request.user.is_staff:
-            return HttpResponseRedirect(reverse("admin:login"))
+        require_page(request, "stats_refresh")  # 403 before anything is dropped
         stats_cache_clear()
         messages.success(request, "Statistics refreshed.")
         return HttpResponseRedirect(reverse("admin:index"))

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from stats.selectors import PERIODS, dashboard_stats_cached, revenue_series_cached
 from stats.serializers import DashboardSerializer, RevenueQuerySerializer, RevenueSerializer
 from stats.services import stats_cache_clear
+from users.access import StaffPermission
 from users.permissions import IsAdmin
 from wemoov.cache import CacheResult
 from wemoov.schema import CSRF, LOGIN, ROLE, X_CACHE, forbidden, invalid_query
@@ -49,7 +50,7 @@ def cached_response(result: CacheResult, serializer_class) -> HttpResponse:
 class DashboardView(APIView):
     """Every platform figure; cached 5 minutes (1 query cold, 0 warm)."""
 
-    permission_classes = [IsAdmin]
+    permission_classes = [IsAdmin, StaffPermission]
 
     @extend_schema(
         parameters=[X_CACHE],
@@ -66,7 +67,7 @@ class DashboardView(APIView):
 class RevenueView(APIView):
     """Completed payments per bucket; cached 5 minutes per period (1 query cold, 0 warm)."""
 
-    permission_classes = [IsAdmin]
+    permission_classes = [IsAdmin, StaffPermission]
 
     @extend_schema(
         parameters=[OpenApiParameter("period", OpenApiTypes.STR, enum=list(PERIODS), default="month"), X_CACHE],
@@ -86,7 +87,7 @@ class RevenueView(APIView):
 class RefreshView(APIView):
     """Drop the statistics cache entries, for every process sharing the cache."""
 
-    permission_classes = [IsAdmin]
+    permission_classes = [IsAdmin, StaffPermission]
 
     @extend_schema(request=None, responses={204: None, **LOGIN, **forbidden(ROLE, CSRF)})
     def post(self, request):

@@ -13,10 +13,14 @@ the `admin` role."""
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.html import format_html
+from knox.admin import AuthTokenAdmin as KnoxAuthTokenAdmin
+from knox.models import AuthToken
 
 from users.models import Role, User
 from users.selectors import user_search
@@ -168,3 +172,43 @@ class WhoMayChangeWhomForm:
         except NotPermitted as exc:
             raise PermissionDenied(exc.message) from exc
         return cleaned
+
+
+class SuperuserWritesOnly:
+    """Pages whose writes are a superuser's alone, whatever permissions a staff member holds:
+    a group's permissions, or a token's user, would let whoever edits them become someone
+    else (the contract: only a superuser grants permissions). Viewing follows the view
+    permission as usual. No bulk actions: one group or token at a time, on its own page."""
+
+    actions = None
+
+    def has_add_permission(self, request, *args):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+
+class GroupAdmin(SuperuserWritesOnly, DjangoGroupAdmin):
+    pass
+
+
+class AuthTokenAdmin(SuperuserWritesOnly, KnoxAuthTokenAdmin):
+    """Tokens are made by logging in: minting one here would show its raw value (another
+    user's credential) to whoever made it, and changing its user would move a credential."""
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+# django.contrib.auth and knox register their own pages first (they come before `users` in
+# INSTALLED_APPS, so the admin's autodiscovery has imported their admin modules already).
+for model, model_admin in ((Group, GroupAdmin), (AuthToken, AuthTokenAdmin)):
+    admin.site.unregister(model)
+    admin.site.register(model, model_admin)

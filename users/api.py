@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from fleet.services import account_register
 from stats.selectors import user_stats_cached
+from users.access import StaffPermission
 from users.filters import UserFilter
 from users.models import User
 from users.permissions import IsAdmin
@@ -88,7 +89,7 @@ class LoginView(APIView):
 class LogoutView(APIView):
     """Revoke the token used for this request; it stops working at once."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, StaffPermission]
 
     @extend_schema(request=None, responses={204: None, **LOGIN, **forbidden(CSRF)})
     def post(self, request):
@@ -114,7 +115,7 @@ class UserViewSet(
 ):
     """Staff user management."""
 
-    permission_classes = [IsAdmin]
+    permission_classes = [IsAdmin, StaffPermission]
     serializer_class = UserSerializer
     filterset_class = UserFilter
     queryset = User.objects.all()
@@ -142,7 +143,7 @@ class MeView(APIView):
     """The caller's profile and their figures (cached up to 2 minutes per user; any write to
     their bookings or payments drops the entry)."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, StaffPermission]
 
     def _payload(self, user) -> dict:
         user.stats = user_stats_cached(user).value

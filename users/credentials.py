@@ -26,8 +26,20 @@ live out their TTL (`CACHE_TTL_AUTH_TOKEN`, 60 s) and the tokens stay in the dat
 hash upgraded at login (`check_password` rehashing) is deliberately not a password change.
 
 The entry holds only what authentication needs, never the password hash: the user's
-plain fields and the token's row. The instances are rebuilt with `Model.from_db`, so the
-password field stays deferred (a later `save()` of that instance cannot blank it).
+plain fields, the token's row and, for a staff member who is not a superuser, their
+permissions (what `has_perm` reads: `users.access` asks it on every staff request, and
+Django's ModelBackend would read them with two queries each time). The instances are rebuilt
+with `Model.from_db`, so the password field stays deferred (a later `save()` of that instance
+cannot blank it), and the permissions are put where ModelBackend keeps what it has read
+(`_perm_cache`, per user instance, Django's documented permission caching).
+
+Permissions change without a save of the user: a group given or taken away, a permission
+added to a user or to one of their groups, a group or a permission deleted, from the admin
+or a shell. `access_changed` drops the cached lookups of every user concerned, as a
+credentials change does (`users.apps` calls it from Django's `m2m_changed` and `pre_delete`,
+the only hooks such changes pass). A migration's changes (users.groups) go through its
+historical models, which send to no receiver of ours: cached lookups then live out their TTL,
+as after a plain SQL `UPDATE`.
 """
 
 from __future__ import annotations
@@ -68,7 +80,7 @@ def stale_marker_key(digest: str) -> str:
     return f"authstale:{digest}"
 
 
-def credentials_changed(*, user_id: int, digests: list[str]) -> None:
+def credentials_changed(*, user_id: int | None, digests: list[str]) -> None:
     """Once the current transaction commits (at once outside one): the user's cached token
     lookups are marked stale and deleted, for every process."""
     if not digests:
@@ -80,15 +92,35 @@ def credentials_changed(*, user_id: int, digests: list[str]) -> None:
             cache.set_many({stale_marker_key(d): 1 for d in digests}, timeout=ttl)
             cache.delete_many([token_cache_key(d) for d in digests])
         except Exception as exc:  # noqa: BLE001 - a cache outage: entries expire within their TTL
-            logger.warning("cached credentials of user %s not dropped: %s", user_id, exc)
+            logger.warning("cached credentials of user %s not dropped: %s", user_id or "(several)", exc)
 
     transaction.on_commit(forget)
+
+
+def access_changed(users) -> None:
+    """The permissions of these users (ids, or a queryset of users) changed: once the current
+    transaction commits, their cached token lookups are dropped, for every process. Their
+    tokens are read now, before a change such as a group's deletion takes its rows."""
+    from knox.models import get_token_model
+
+    digests = list(get_token_model().objects.filter(user__in=users).values_list("digest", flat=True))
+    credentials_changed(user_id=None, digests=digests)
+
+
+def permissions_of(user) -> list[str] | None:
+    """What `has_perm` would read for this user, to travel with the cached lookup: a staff
+    member's permissions (their own and their groups'). None for a superuser (has_perm
+    answers yes without reading) and for anyone else (only staff are asked)."""
+    if not (user.is_active and user.is_staff) or user.is_superuser:
+        return None
+    return sorted(user.get_all_permissions())
 
 
 def pack(user, token) -> dict:
     return {
         "user": {name: getattr(user, name) for name in USER_FIELDS},
         "token": {name: getattr(token, name) for name in TOKEN_FIELDS},
+        "permissions": permissions_of(user),
     }
 
 
@@ -99,6 +131,9 @@ def unpack(entry: dict):
     user = _from_db(get_user_model(), entry["user"])
     token = _from_db(get_token_model(), entry["token"])
     token.user = user
+    permissions = entry.get("permissions")
+    if permissions is not None:
+        user._perm_cache = set(permissions)  # ModelBackend.get_all_permissions reads it first
     return user, token
 
 

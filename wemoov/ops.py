@@ -79,17 +79,26 @@ class FirstRendererNegotiation(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-class IsStaffOrAllowedIP(BasePermission):
+# The permission that users.access maps /metrics to; named here because the kernel imports no
+# app (the permission-matrix test walks that row through HTTP, so the two cannot drift apart).
+METRICS_PERMISSION = "stats.view_statistics"
+
+
+class MayReadMetrics(BasePermission):
+    message = "You do not have the permission this endpoint requires."
+
     def has_permission(self, request, view) -> bool:
         if request.META.get("REMOTE_ADDR") in settings.METRICS_ALLOWED_IPS:
             return True
-        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_staff and user.has_perm(METRICS_PERMISSION))
 
 
 class MetricsView(APIView):
-    """Prometheus text format: staff, or callers from METRICS_ALLOWED_IPS."""
+    """Prometheus text format: staff with `stats.view_statistics`, or callers from
+    METRICS_ALLOWED_IPS."""
 
-    permission_classes = [IsStaffOrAllowedIP]
+    permission_classes = [MayReadMetrics]
     content_negotiation_class = FirstRendererNegotiation
     throttle_classes: list = []
     schema = None  # not part of the API contract's schema

@@ -251,7 +251,9 @@ REST_FRAMEWORK = {
         "users.authentication.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Staff also need the permission users.access maps the endpoint to (a view that sets
+    # its own permission_classes lists StaffPermission itself).
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated", "users.access.StaffPermission"],
     "DEFAULT_PAGINATION_CLASS": "wemoov.pagination.CreatedAtCursorPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -292,12 +294,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # The default enum hook, then the OpenAPI links of the workflows (wemoov/schema_links.py).
-    # Then Retry-After on every 429 (wemoov/schema.py).
+    # The default enum hook, then the OpenAPI links of the workflows (wemoov/schema_links.py),
+    # then Retry-After on every 429 (wemoov/schema.py), then each staff operation's permission
+    # in its 403 (users.access, through users/schema.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "wemoov.schema_links.add_links",
         "wemoov.schema.add_retry_after",
+        "users.schema.staff_permissions",
     ],
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "users.models.Role",

@@ -1,6 +1,8 @@
 """Every endpoint x every role: 401 anonymous, 403 for a role that may not use it, 404 for an
 object the caller may not see, 403 for one they see but may not act on, 409 for a state that
-forbids the action."""
+forbids the action. "admin" here is a superuser (who holds every permission); what a staff
+member with some permissions only may do is tests/api/test_staff_matrix.py's, generated from
+users.access."""
 
 from dataclasses import dataclass
 

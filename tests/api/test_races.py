@@ -18,9 +18,8 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from bookings.models import Booking
-from demo.factories import BookingFactory, ClientFactory, DriverFactory, PaymentFactory, VehicleFactory
+from demo.factories import BookingFactory, ClientFactory, DriverFactory, PaymentFactory, StaffFactory, VehicleFactory
 from payments.models import Payment
-from users.models import Role, User
 from wemoov.models import IdempotencyRecord
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -150,7 +149,7 @@ def test_two_drivers_accepting_at_once_one_wins_every_time():
 
 
 def test_same_payment_confirmed_twice_at_once_completes_once():
-    admin = User.objects.create_user(email="a@example.com", password="x", role=Role.ADMIN)
+    admin = StaffFactory(email="a@example.com", permissions=["payments.confirm_payment"])
     payment = PaymentFactory()
     apis = [_token_client(admin), _token_client(admin)]
     responses = _race(
@@ -163,7 +162,7 @@ def test_same_payment_confirmed_twice_at_once_completes_once():
 
 
 def test_two_pending_payments_of_one_booking_confirmed_at_once_only_one_completes():
-    admin = User.objects.create_user(email="a@example.com", password="x", role=Role.ADMIN)
+    admin = StaffFactory(email="a@example.com", permissions=["payments.confirm_payment"])
     booking = BookingFactory()
     payments = [PaymentFactory(booking=booking), PaymentFactory(booking=booking)]
     apis = [_token_client(admin), _token_client(admin)]

@@ -13,7 +13,7 @@ from knox.crypto import hash_token
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from demo.factories import PASSWORD, ClientFactory
+from demo.factories import PASSWORD, ClientFactory, StaffFactory
 from tests.admin.conftest import StaffBrowser, login
 from users.credentials import token_cache_key
 from users.models import User
@@ -100,7 +100,7 @@ def test_admin_change_form_deactivation_and_role_change(staff, client_user, djan
 
 
 def test_demoting_an_admin_closes_the_admin_api_at_once(admin_user, django_capture_on_commit_callbacks):
-    other = ClientFactory(email="boss2@example.com", role="admin")
+    other = StaffFactory(email="boss2@example.com", permissions=["users.view_user"])
     api, _ = _token_client(other)
     assert api.get("/api/users/").status_code == 200
     other.role = "client"

@@ -1443,6 +1443,15 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
+            /** @description A staff member without `bookings.view_booking`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionDenied"];
+                };
+            };
             /** @description Invalid cursor. */
             404: {
                 headers: {
@@ -1552,6 +1561,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NotAuthenticated"];
+                };
+            };
+            /** @description A staff member without `bookings.view_booking`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionDenied"];
                 };
             };
             /** @description Not found (or not visible to you). */
@@ -1685,7 +1703,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed. */
+            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed; or a staff member without `bookings.assign_booking`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1766,7 +1784,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description A driver may cancel only a booking they drive; or with session authentication, the CSRF check failed. */
+            /** @description A driver may cancel only a booking they drive; or with session authentication, the CSRF check failed; or a staff member without `bookings.cancel_booking`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2065,7 +2083,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint. */
+            /** @description Your role may not use this endpoint; or a staff member without `fleet.view_driver`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2124,7 +2142,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint. */
+            /** @description Your role may not use this endpoint; or a staff member without `fleet.view_driver`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2337,6 +2355,15 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
+            /** @description A staff member without `payments.view_payment`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionDenied"];
+                };
+            };
             /** @description Invalid cursor. */
             404: {
                 headers: {
@@ -2471,6 +2498,15 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
+            /** @description A staff member without `payments.view_payment`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionDenied"];
+                };
+            };
             /** @description Not found (or not visible to you). */
             404: {
                 headers: {
@@ -2521,7 +2557,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed. */
+            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed; or a staff member without `payments.confirm_payment`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2589,7 +2625,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed. */
+            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed; or a staff member without `payments.fail_payment`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2657,7 +2693,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed. */
+            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed; or a staff member without `payments.refund_payment`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2726,7 +2762,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint. */
+            /** @description Your role may not use this endpoint; or a staff member without `stats.view_statistics`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2773,7 +2809,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed. */
+            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed; or a staff member without `stats.refresh_statistics`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2835,7 +2871,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint. */
+            /** @description Your role may not use this endpoint; or a staff member without `stats.view_statistics`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2905,7 +2941,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint. */
+            /** @description Your role may not use this endpoint; or a staff member without `users.view_user`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2964,7 +3000,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint. */
+            /** @description Your role may not use this endpoint; or a staff member without `users.view_user`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3036,7 +3072,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed. */
+            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed; or a staff member without `users.change_user` (with `is_active`: `users.deactivate_user`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3215,7 +3251,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint. */
+            /** @description Your role may not use this endpoint; or a staff member without `fleet.view_vehicle`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3285,7 +3321,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed. */
+            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed; or a staff member without `fleet.add_vehicle`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3335,7 +3371,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint. */
+            /** @description Your role may not use this endpoint; or a staff member without `fleet.view_vehicle`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3393,7 +3429,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed. */
+            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed; or a staff member without `fleet.delete_vehicle`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3465,7 +3501,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotAuthenticated"];
                 };
             };
-            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed. */
+            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed; or a staff member without `fleet.change_vehicle`. */
             403: {
                 headers: {
                     [name: string]: unknown;
