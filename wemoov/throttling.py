@@ -93,8 +93,13 @@ def counter_hit(key: str, *, window: float) -> int:
         if count == 1:
             # Either the count had been given back to 0 (the lockout does), or the key expired
             # between the Redis backend's existence check and its INCR, which then made a key
-            # without expiry. Either way this hit opens the window.
-            _open(key, window)
+            # without expiry. Either way this hit opens the window; if that fails, the hit is
+            # given back, so that a key left without expiry holds no count of its own.
+            try:
+                _open(key, window)
+            except BaseException:
+                counter_release(key)
+                raise
         return count
     raise ValueError(f"the window of {key!r} closed twice while it was being counted")
 
