@@ -102,4 +102,11 @@ class RevenueSerializer(serializers.Serializer):
 
 
 class RevenueQuerySerializer(serializers.Serializer):
-    period = serializers.ChoiceField(choices=PERIODS, default="month")
+    # allow_blank only so that `?period=` reaches validate_period: DRF would otherwise read an
+    # empty query value as absent and answer the default, where the schema's enum says 400.
+    period = serializers.ChoiceField(choices=PERIODS, default="month", allow_blank=True)
+
+    def validate_period(self, value: str) -> str:
+        if value == "":
+            raise serializers.ValidationError('"" is not a valid choice.', code="invalid_choice")
+        return value

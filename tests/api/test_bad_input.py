@@ -161,6 +161,11 @@ def test_unknown_period_is_400(as_admin):
     assert "period" in _json_error(as_admin.get("/api/stats/revenue/?period=decade"), 400)
 
 
+def test_empty_period_is_400_not_the_default(as_admin):
+    assert "period" in _json_error(as_admin.get("/api/stats/revenue/?period="), 400)
+    assert as_admin.get("/api/stats/revenue/").status_code == 200  # absent: the default
+
+
 def test_driver_ordering_other_than_documented_is_400(as_admin):
     assert "ordering" in _json_error(as_admin.get("/api/drivers/?ordering=password"), 400)
 
