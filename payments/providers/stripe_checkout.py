@@ -94,7 +94,7 @@ class StripeCheckout:
     # --- calls to Stripe ----------------------------------------------------------------
     def _call(self, what: str, fn, *args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            return fn(*args, **kwargs).to_dict()  # StripeObject -> plain dicts (nested too)
         except stripe.StripeError as exc:
             logger.warning("stripe: %s failed: %s (%s)", what, type(exc).__name__, exc.user_message or exc)
             raise ProviderUnavailable(f"Stripe could not {what}: {type(exc).__name__}.") from exc
@@ -155,7 +155,7 @@ class StripeCheckout:
         except stripe.StripeError as exc:
             logger.warning("stripe: refund failed: %s (%s)", type(exc).__name__, exc)
             raise ProviderUnavailable(f"Stripe could not refund: {type(exc).__name__}.") from exc
-        return str(refund.get("id"))
+        return str(refund.to_dict().get("id"))
 
     # --- callbacks ----------------------------------------------------------------------
     def event_verify(self, *, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
