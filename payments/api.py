@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -180,6 +181,22 @@ class StripeWebhookView(APIView):
             services.provider_event_rejected(provider_name=provider.name)
             return Response({"detail": str(exc), "code": "invalid_event"}, status=status.HTTP_400_BAD_REQUEST)
         stored = services.provider_event_receive(provider=provider, event=event)
-        if stored:
-            inbox.wake()
-        return Response({"received": True, "duplicate": not stored})
+        body = {"received": True, "duplicate": stored is None}
+        if stored is None or not settings.PAYMENT_EVENTS_WORKER:
+            return Response(body)
+        return AfterResponse(body, then=inbox.apply_after_response(stored))
+
+
+class AfterResponse(Response):
+    """A response that runs `then` once the server has sent it (WSGI servers call `close()`
+    after the last byte): the client is not kept waiting for what follows."""
+
+    def __init__(self, data, *, then, **kwargs):
+        super().__init__(data, **kwargs)
+        self._then = then
+
+    def close(self):
+        try:
+            self._then()
+        finally:
+            super().close()

@@ -395,9 +395,9 @@ def provider_event_rejected(*, provider_name: str) -> None:
     PROVIDER_EVENTS.labels(provider_name, "unverified", "rejected").inc()
 
 
-def provider_event_receive(*, provider: Provider, event: dict[str, Any]) -> bool:
-    """Store a verified event once (unique on provider + event id); False when it was already
-    stored (a redelivery, counted as a duplicate). One statement, whatever the concurrency: an
+def provider_event_receive(*, provider: Provider, event: dict[str, Any]) -> int | None:
+    """Store a verified event once (unique on provider + event id): its row's id, or None when
+    it was already stored (a redelivery, counted as a duplicate). One statement, whatever the concurrency: an
     `INSERT ... ON CONFLICT DO NOTHING`, on PostgreSQL and SQLite alike, which never waits for
     an applier's lock on the stored row."""
     table = connection.ops.quote_name(ProviderEvent._meta.db_table)
@@ -409,10 +409,11 @@ def provider_event_receive(*, provider: Provider, event: dict[str, Any]) -> bool
             "VALUES (%s, %s, %s, %s, %s, '', 0, %s) ON CONFLICT (provider, event_id) DO NOTHING RETURNING id",
             [provider.name, event["id"], event["type"], payload, EventOutcome.PENDING, received_at],
         )
-        inserted = cursor.fetchone() is not None
-    if not inserted:
+        row = cursor.fetchone()
+    if row is None:
         PROVIDER_EVENTS.labels(provider.name, _type_label(provider, event["type"]), EventOutcome.DUPLICATE).inc()
-    return inserted
+        return None
+    return row[0]
 
 
 def _ready() -> Q:
@@ -439,13 +440,23 @@ def _event_postpone(event_pk: int, *, attempts: int, note: str) -> None:
 
 def provider_event_apply_next() -> str | None:
     """Apply the oldest stored event that is ready, exactly once; its outcome, "retry" when the
-    provider failed (the event waits and is tried again), or None when no event is ready.
+    provider failed (the event waits and is tried again), or None when no event is ready."""
+    return _event_apply(ProviderEvent.objects.filter(_ready()).order_by("received_at", "pk"))
+
+
+def provider_event_apply(*, event_pk: int) -> str | None:
+    """Apply this stored event if it is ready and no other applier holds it (None otherwise)."""
+    return _event_apply(ProviderEvent.objects.filter(_ready(), pk=event_pk))
+
+
+def _event_apply(events) -> str | None:
+    """Take the first of `events` and apply it.
 
     The event is taken with `SELECT ... FOR UPDATE SKIP LOCKED` and its outcome is written in
-    the transaction that changes the payment, so any number of appliers (a thread in every
-    server process, the reconciler) each take a different event and none applies one twice.
-    When the money must go back, the event is held (`retry_at`) and committed, the provider
-    refunds with no transaction open, then the refund is recorded and the event closed."""
+    the transaction that changes the payment, so any number of appliers (the server processes,
+    the reconciler) each take a different event and none applies one twice. When the money
+    must go back, the event is held (`retry_at`) and committed, the provider refunds with no
+    transaction open, then the refund is recorded and the event closed."""
     assert_outside_transaction("Applying a provider event")
     claimed: ProviderEvent | None = None
     try:

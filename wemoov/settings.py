@@ -365,6 +365,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "wemoov.slow_query": {"level": "WARNING"},
+        # The Stripe library logs every request at INFO; payments log what goes wrong.
+        "stripe": {"level": "WARNING"},
     },
 }
 
