@@ -557,3 +557,18 @@ def test_the_reconciler_fails_a_payment_whose_checkout_was_never_stored(client_u
     payment.refresh_from_db()
     assert payment.status == "failed"
     assert stripe_standin.requests == []
+
+
+def test_the_webhook_is_a_public_door_of_the_access_map(as_admin, as_client, api):
+    from django.urls import resolve, reverse
+    from rest_framework.permissions import AllowAny
+
+    from users.access import API, PUBLIC_API
+
+    for name, method in PUBLIC_API:
+        view = resolve(reverse(name)).func.view_class
+        assert (view.authentication_classes, view.permission_classes) == ([], [AllowAny])
+        assert (name, method) not in API
+    # Whoever calls, a token changes nothing: only Stripe's signature counts.
+    for caller in (api, as_client, as_admin):
+        assert caller.post(WEBHOOK, {"id": "evt_1"}, format="json").status_code == 404  # Stripe not configured
