@@ -36,7 +36,7 @@ RATE = 50  # callbacks per second
 DUPLICATES = 0.20
 SENDERS = 16
 TARGET_P99_MS = 50
-WORKERS = 4
+WORKERS = 5  # gunicorn's default here: 2 x cores + 1
 
 
 def _closed_port() -> int:

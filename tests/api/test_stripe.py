@@ -572,3 +572,14 @@ def test_the_webhook_is_a_public_door_of_the_access_map(as_admin, as_client, api
     # Whoever calls, a token changes nothing: only Stripe's signature counts.
     for caller in (api, as_client, as_admin):
         assert caller.post(WEBHOOK, {"id": "evt_1"}, format="json").status_code == 404  # Stripe not configured
+
+
+def test_applying_an_event_costs_a_pinned_number_of_queries(api, checkout, django_assert_num_queries):
+    payment, stripe = checkout
+    _deliver(api, stripe.pay(payment.provider_reference))
+    # In one transaction (here a savepoint of the test's, 2): take the event (SKIP LOCKED), lock
+    # the booking and the payment, check no other payment of the booking completed, complete it
+    # (in a savepoint, 3), record the transition and the event's outcome (9 + 2); then look for
+    # another event and find none (3).
+    with django_assert_num_queries(14):
+        assert provider_events_apply_pending() == {"applied": 1}
