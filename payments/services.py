@@ -167,7 +167,23 @@ def _apply(payment: Payment, action: str, *, actor: User | None, via: Via | str)
         actor_email=actor.email if actor else "",
         via=via,
     )
+    if target == PaymentStatus.FAILED and via != Via.PROVIDER and payment.provider and payment.provider_reference:
+        # Failed here (a cancelled booking, staff): close its checkout, so that nobody pays it.
+        provider, reference = payment.provider, payment.provider_reference
+        transaction.on_commit(lambda: _checkout_expire(provider=provider, reference=reference))
     return payment
+
+
+def _checkout_expire(*, provider: str, reference: str) -> None:
+    """After the commit, best effort: should the customer pay before the checkout closes (or
+    the call fail), the money's event refunds it."""
+    configured = provider_named(provider)
+    if configured is None:
+        return
+    try:
+        configured.checkout_expire(reference=reference)
+    except ProviderUnavailable as exc:
+        logger.warning("checkout %s at %s was not expired: %s", reference, provider, exc.message)
 
 
 def _payment_locked(payment_id: int) -> Payment:

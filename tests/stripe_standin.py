@@ -63,6 +63,7 @@ class StripeStandIn:
     def __init__(self) -> None:
         self.sessions: dict[str, dict] = {}
         self.refunds: list[dict] = []
+        self.expired: list[str] = []  # sessions WeMoov expired (POST .../expire)
         self.requests: list[tuple[str, str, dict, str | None]] = []  # method, path, params, idempotency key
         self.refusing = False  # answer every call with a 500, as Stripe does when it is in trouble
         self._idempotent: dict[str, tuple[str, int, dict]] = {}
@@ -148,6 +149,20 @@ class StripeStandIn:
                 session = self.sessions.get(match[1])
                 if session is None:
                     return 404, _missing("checkout.session", match[1])
+                return 200, dict(session)
+        match = re.fullmatch(r"/v1/checkout/sessions/([A-Za-z0-9_]+)/expire", path)
+        if method == "POST" and match:
+            with self._lock:
+                session = self.sessions.get(match[1])
+                if session is None:
+                    return 404, _missing("checkout.session", match[1])
+                if session["status"] != "open":
+                    message = (
+                        f"Only Checkout Sessions with a status in [open] can be expired; this is {session['status']}."
+                    )
+                    return 400, {"error": {"type": "invalid_request_error", "message": message}}
+                session.update(status="expired", url=None)
+                self.expired.append(session["id"])
                 return 200, dict(session)
         if method == "POST" and path == "/v1/refunds":
             return self._refund_create(params)

@@ -66,6 +66,10 @@ class Provider(Protocol):
 
     def checkout_retrieve(self, *, reference: str) -> Checkout: ...
 
+    def checkout_expire(self, *, reference: str) -> None:
+        """Close an open checkout, so that nobody pays for a payment that failed here."""
+        ...
+
     def refund_create(self, *, checkout: Checkout, idempotency_key: str) -> str:
         """Refund the checkout's whole amount; the refund's id. Safe to repeat with the same key."""
         ...

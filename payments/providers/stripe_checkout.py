@@ -136,6 +136,9 @@ class StripeCheckout:
         session = self._call("read a checkout", self.client.v1.checkout.sessions.retrieve, reference)
         return _checkout(session, session_state(session))
 
+    def checkout_expire(self, *, reference: str) -> None:
+        self._call("expire a checkout", self.client.v1.checkout.sessions.expire, reference)
+
     def refund_create(self, *, checkout: Checkout, idempotency_key: str) -> str:
         intent = checkout.charge_reference
         if intent is None:  # a payment completed earlier: its session names the PaymentIntent

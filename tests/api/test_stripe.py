@@ -583,3 +583,23 @@ def test_applying_an_event_costs_a_pinned_number_of_queries(api, checkout, djang
     # another event and find none (3).
     with django_assert_num_queries(14):
         assert provider_events_apply_pending() == {"applied": 1}
+
+
+def test_a_stripe_payment_failed_here_has_its_checkout_closed_at_stripe(
+    checkout, as_client, django_capture_on_commit_callbacks
+):
+    payment, stripe = checkout
+    with django_capture_on_commit_callbacks(execute=True):
+        assert as_client.post(f"/api/bookings/{payment.booking_id}/cancel/", {}, format="json").status_code == 200
+    assert stripe.expired == [payment.provider_reference]
+    assert stripe.sessions[payment.provider_reference]["status"] == "expired"
+
+
+def test_closing_the_checkout_is_best_effort(checkout, as_admin, django_capture_on_commit_callbacks):
+    payment, stripe = checkout
+    stripe.refusing = True
+    with django_capture_on_commit_callbacks(execute=True):
+        assert as_admin.post(f"/api/payments/{payment.pk}/fail/").status_code == 200
+    payment.refresh_from_db()
+    assert payment.status == "failed"
+    assert stripe.expired == []
