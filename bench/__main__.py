@@ -9,6 +9,8 @@
     python -m bench --admin-only    # only the back office section (seeds at full size, measures
                                     # each admin page; replaces that section of docs/benchmarks.md)
     python -m bench --admin-only --reuse   # the same on the data already in the bench database
+    python -m bench --webhooks-only # only Stripe's callbacks under load (bench/webhooks.py), merged
+                                    # into docs/benchmarks.md as a section of its own
 
 It uses its own database (BENCH_DATABASE_URL, or DATABASE_URL's server with the database
 name `--db-name`, default `wemoov_bench`), which it recreates, and the Redis database
@@ -84,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--reuse", action="store_true", help="with --admin-only: measure the data already in the bench database"
     )
+    parser.add_argument("--webhooks-only", action="store_true", help="only the provider callbacks section")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     args = parser.parse_args(argv)
     scale = 0.002 if args.quick else args.scale
@@ -108,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     small = {k: max(1, v // 10) for k, v in sizes.items()}
 
     scale_repeat = 5 if args.quick else 41
+    if args.webhooks_only:
+        return _webhooks_only(Path(args.out), quick=args.quick)
     if args.admin_only:
         return _admin_only(report, sizes, reuse=args.reuse, out=Path(args.out), quick=args.quick)
     if args.grow_existing:
@@ -145,11 +150,27 @@ def main(argv: list[str] | None = None) -> int:
         sections.http(report, quick=args.quick)
     print("== the back office at scale", flush=True)
     sections.admin_pages(report, repeat=3 if args.quick else 5)
+    print("== provider callbacks under gunicorn", flush=True)
+    from bench import webhooks
+
+    callbacks = webhooks.section(webhooks.measure(quick=args.quick))
     report.add_total_time(time.perf_counter() - started)
-    text = report.render()
+    text = webhooks.merge(report.render(), callbacks)
     print(text)
     Path(args.out).write_text(text)
     print(f"written to {args.out}")
+    return 0
+
+
+def _webhooks_only(out: Path, *, quick: bool) -> int:
+    from bench import webhooks
+
+    print("== provider callbacks under gunicorn", flush=True)
+    text = webhooks.section(webhooks.measure(quick=quick))
+    print(text)
+    document = out.read_text() if out.exists() else "# Benchmarks\n"
+    out.write_text(webhooks.merge(document, text))
+    print(f"provider callbacks section written to {out}")
     return 0
 
 

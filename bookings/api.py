@@ -29,6 +29,7 @@ from wemoov.schema import (
     CSRF,
     LOGIN,
     NOT_VISIBLE,
+    PROVIDER_UNAVAILABLE,
     ROLE,
     TRANSITION_CONFLICT,
     conflict,
@@ -170,7 +171,8 @@ class BookingViewSet(
     @extend_schema(
         description="Cancel a pending or confirmed booking. A booking with a completed payment: its client or\n"
         "driver gets 409 `already_paid`; staff's cancel refunds that payment in the same transaction.\n"
-        "Pending payments of the cancelled booking become `failed`.",
+        "Pending payments of the cancelled booking become `failed`. A card payment settled by Stripe is\n"
+        "refunded at Stripe first: 502 `provider_unavailable` when Stripe does not accept, nothing changed.",
         request=BookingCancelSerializer,
         responses={
             200: BookingSerializer,
@@ -179,6 +181,7 @@ class BookingViewSet(
             **NOT_VISIBLE,
             **forbidden("a driver may cancel only a booking they drive", CSRF),
             **conflict("BookingCancelConflict", InvalidTransition, AlreadyPaid),
+            **PROVIDER_UNAVAILABLE,
         },
     )
     @action(detail=True, methods=["post"])

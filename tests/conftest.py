@@ -164,3 +164,17 @@ def browser():
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
+
+
+# --- Stripe, pointed at a stand-in on this machine (tests/stripe_standin.py) ----------------
+@pytest.fixture
+def stripe_standin(settings):
+    from tests.stripe_standin import SECRET_KEY, WEBHOOK_SECRET, StripeStandIn
+
+    with StripeStandIn() as standin:
+        settings.STRIPE_SECRET_KEY = SECRET_KEY
+        settings.STRIPE_WEBHOOK_SECRETS = [WEBHOOK_SECRET]
+        settings.STRIPE_API_BASE = standin.url
+        settings.PAYMENT_RETURN_URL = "https://app.wemoov.test/payments/return"
+        settings.STRIPE_MAX_NETWORK_RETRIES = 0
+        yield standin

@@ -87,8 +87,14 @@ API_FIELDS: dict[tuple[str, str], dict[str, str]] = {
     ("user-detail", "PATCH"): {"is_active": "users.deactivate_user"},
 }
 
-# Doors under /api/ open to anyone, authenticated or not: nothing for staff to hold there.
-PUBLIC: frozenset[str] = frozenset({"auth-register", "auth-token", "schema", "docs"})
+# Doors under /api/ open to anyone, authenticated or not: nothing for staff to hold there
+# (the view itself proves who knocks where it must: Stripe's callbacks carry Stripe's
+# signature on the raw body, no authentication, no CSRF, payments.api.StripeWebhookView).
+PUBLIC: frozenset[str] = frozenset({"auth-register", "auth-token", "schema", "docs", "payment-webhook-stripe"})
+
+# Admin lists opened by another model's view permission, (app_label.model_name) -> permission:
+# the provider events are a payment's, so whoever sees payments sees them.
+ADMIN_LISTS: dict[str, str] = {"payments.providerevent": "payments.view_payment"}
 
 # ("app_label.model_name", action name) -> the permission that runs that admin action.
 ADMIN_ACTIONS: dict[tuple[str, str], str] = {

@@ -4,6 +4,7 @@ row at a time, after a confirmation step."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 
 from django.contrib import admin, messages
@@ -88,6 +89,7 @@ def confirm_then_apply(
     done: str,
     apply: Callable[[object, dict], object],
     fields: Iterable[tuple[str, str]] = (),
+    atomic: bool = True,
 ):
     """The changelist action's two steps, as Django's own delete action has them.
 
@@ -95,7 +97,9 @@ def confirm_then_apply(
     `fields`, name and label, for example a reason). Second POST (`post=yes`): `apply`
     runs for each row in its own transaction together with its admin history entry, so a
     refused row (a domain error: 409 in the API) is reported by name and reason while the
-    other rows are done, and nothing is half-done."""
+    other rows are done, and nothing is half-done. `atomic=False` for an `apply` that calls a
+    service outside the process (a payment provider's refund), which must not run inside a
+    transaction: the service commits its own writes, then the history entry is written."""
     if request.POST.get("post") != "yes":
         opts = modeladmin.model._meta
         return TemplateResponse(
@@ -116,7 +120,7 @@ def confirm_then_apply(
     succeeded = 0
     for obj in queryset.order_by("pk"):
         try:
-            with transaction.atomic():
+            with transaction.atomic() if atomic else contextlib.nullcontext():
                 apply(obj, values)
                 modeladmin.log_change(request, obj, f"{done.capitalize()} (admin action).")
         except DomainError as exc:

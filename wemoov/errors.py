@@ -90,5 +90,13 @@ class RequestInProgress(Conflict):
     default_message = "A request with this Idempotency-Key is still being processed."
 
 
+class ProviderUnavailable(DomainError):
+    """A payment provider (Stripe) could not be reached or refused the request: nothing was
+    changed here (502 `provider_unavailable`)."""
+
+    code = "provider_unavailable"
+    default_message = "The payment provider is unavailable; nothing was changed. Try again shortly."
+
+
 # The contract's 409 codes, in the order the contract lists them (the schema's enum).
 CONFLICT_CODES: tuple[str, ...] = tuple(cls.code for cls in Conflict.__subclasses__())

@@ -44,6 +44,14 @@ class ServiceUnavailable(exceptions.APIException):
     default_code = "service_unavailable"
 
 
+class BadGateway(exceptions.APIException):
+    """An upstream service (a payment provider) failed: `errors.ProviderUnavailable`."""
+
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_detail = errors.ProviderUnavailable.default_message
+    default_code = errors.ProviderUnavailable.code
+
+
 def is_database_outage(exc: BaseException) -> bool:
     return isinstance(exc, (OperationalError, InterfaceError)) or (
         isinstance(exc, DatabaseError) and "connection" in str(exc).lower()
@@ -62,6 +70,8 @@ def exception_handler(exc, context):
         exc = ConflictError(exc.message, exc.code)
     elif isinstance(exc, errors.TooManyAttempts):
         exc = exceptions.Throttled(wait=exc.retry_after, detail=exc.message)  # DRF adds Retry-After
+    elif isinstance(exc, errors.ProviderUnavailable):
+        exc = BadGateway(exc.message, exc.code)
     elif isinstance(exc, (Http404, ObjectDoesNotExist)):
         # ObjectDoesNotExist: a row the view found was deleted before the service locked it.
         exc = exceptions.NotFound()

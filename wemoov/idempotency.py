@@ -16,10 +16,13 @@ A record per (user, key) holds a fingerprint of the request and, once done, the 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -86,8 +89,16 @@ def _claim(*, user, key: str, method: str, path: str, digest: str) -> Idempotenc
     raise RequestInProgress()
 
 
-def idempotent(view_method):
-    """Decorate a DRF view method (`create`) to honour the Idempotency-Key header."""
+def idempotent(view_method=None, *, atomic: Callable[[Any], bool] | None = None):
+    """Decorate a DRF view method (`create`) to honour the Idempotency-Key header.
+
+    The work and the stored response commit together, in one transaction. Where the work
+    calls another service over the network (a payment provider), that transaction would be
+    held open across the call: `atomic(request)` returning False says so, and then the view
+    commits its own steps and the response is stored after them (a crash in between leaves
+    the in-progress record, abandoned after ABANDONED_AFTER, as a crash always does)."""
+    if view_method is None:
+        return functools.partial(idempotent, atomic=atomic)
 
     @functools.wraps(view_method)
     def wrapper(view, request, *args, **kwargs):
@@ -103,10 +114,11 @@ def idempotent(view_method):
         claimed = _claim(user=request.user, key=key, method=request.method, path=request.path, digest=digest)
         if isinstance(claimed, Response):
             return claimed
+        scope = transaction.atomic() if atomic is None or atomic(request) else contextlib.nullcontext()
         try:
             # The work and the stored response commit together: a crash in between leaves
             # only the in-progress record, which is abandoned after ABANDONED_AFTER.
-            with transaction.atomic():
+            with scope:
                 response = view_method(view, request, *args, **kwargs)
                 if 200 <= response.status_code < 300:
                     IdempotencyRecord.objects.filter(pk=claimed.pk).update(

@@ -47,6 +47,8 @@ class Via(models.TextChoices):
     API = "api", "API"
     ADMIN = "admin", "Admin"
     COMMAND = "command", "Command"
+    # A payment provider's word (a signed callback, or its answer to the reconciler).
+    PROVIDER = "provider", "Provider"
 
 
 class TransitionRecord(models.Model):

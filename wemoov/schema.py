@@ -33,6 +33,7 @@ NotFound = _error("NotFound", ["not_found"])
 Throttled = _error("Throttled", ["throttled"])
 ParseError = _error("ParseError", ["parse_error"])
 IdempotencyKeyReused = _error("IdempotencyKeyReused", ["unprocessable_entity"])
+ProviderUnavailable = _error("ProviderUnavailable", ["provider_unavailable"])
 
 THROTTLED = {429: OpenApiResponse(Throttled, description="Too many requests; see Retry-After.")}
 # Every endpoint behind a login: no valid token (or session), or too many requests.
@@ -42,6 +43,12 @@ NOT_VISIBLE = {404: OpenApiResponse(NotFound, description="Not found (or not vis
 BAD_CURSOR = {404: OpenApiResponse(NotFound, description="Invalid cursor.")}
 IDEMPOTENCY_KEY_REUSED = {
     422: OpenApiResponse(IdempotencyKeyReused, description="The Idempotency-Key was already used with another body.")
+}
+
+PROVIDER_UNAVAILABLE = {
+    502: OpenApiResponse(
+        ProviderUnavailable, description="The payment provider is unreachable or refused: nothing was changed."
+    )
 }
 
 ROLE = "your role may not use this endpoint"

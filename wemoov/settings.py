@@ -335,6 +335,22 @@ WEMOOV_PRICING = {
 WEMOOV_SCHEDULE_GRACE_SECONDS = 60
 WEMOOV_IDEMPOTENCY_TTL_HOURS = 24
 
+# --- Card payments settled by Stripe (payments/providers, docs/api.md) -----------------------
+# Without STRIPE_SECRET_KEY (the embedded default) card payments wait for staff, as every
+# other payment does. STRIPE_WEBHOOK_SECRETS: one or more (comma-separated) so that a secret
+# can be rotated; STRIPE_API_BASE: Stripe's own unless a test points it at a stand-in.
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRETS = env_list("STRIPE_WEBHOOK_SECRETS")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com")
+STRIPE_TIMEOUT = float(os.environ.get("STRIPE_TIMEOUT", "10"))
+STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 1)
+PAYMENT_RETURN_URL = os.environ.get("PAYMENT_RETURN_URL", "")
+PAYMENT_RECONCILE_AFTER = env_int("PAYMENT_RECONCILE_AFTER", 600)
+# Each server process applies the events it stores in a thread of its own (payments/inbox.py).
+PAYMENT_EVENTS_WORKER = env_bool("PAYMENT_EVENTS_WORKER", True)
+if STRIPE_SECRET_KEY and not (STRIPE_WEBHOOK_SECRETS and PAYMENT_RETURN_URL):
+    raise ImproperlyConfigured("STRIPE_SECRET_KEY needs STRIPE_WEBHOOK_SECRETS and PAYMENT_RETURN_URL.")
+
 # --- Observability ------------------------------------------------------------------------
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
 SLOW_QUERY_MS = env_int("SLOW_QUERY_MS", 200)
@@ -349,6 +365,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "wemoov.slow_query": {"level": "WARNING"},
+        # The Stripe library logs every request at INFO; payments log what goes wrong.
+        "stripe": {"level": "WARNING"},
     },
 }
 

@@ -11,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 
 from wemoov.db_routers import ReplicaRouter  # noqa: E402
 from wemoov.settings import *  # noqa: E402, F403
-from wemoov.settings import DATABASES, INSTALLED_APPS, MIDDLEWARE  # noqa: E402
+from wemoov.settings import DATABASES, INSTALLED_APPS, MIDDLEWARE, env_bool  # noqa: E402
 
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1", "[::1]"]
 
@@ -30,6 +30,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+
+# Tests apply stored provider events by calling the service, so a test sees exactly what it
+# applied; the tests of the worker itself (and the gunicorn runs) turn it on.
+PAYMENT_EVENTS_WORKER = env_bool("PAYMENT_EVENTS_WORKER", False)
 
 # The debug toolbar (DEBUG=1 in a developer's shell) would add queries to every pinned count.
 INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "debug_toolbar"]

@@ -50,7 +50,9 @@ PAGES = [
     ("/admin/fleet/vehicle/", 4),
     # change pages: the object and its relations, each inline's rows
     ("/admin/bookings/booking/{booking}/change/", 9),  # + payments inline, status history inline
-    ("/admin/payments/payment/{payment}/change/", 5),  # + status history inline
+    ("/admin/payments/payment/{payment}/change/", 6),  # + provider events inline, status history inline
+    ("/admin/payments/providerevent/", 4),
+    ("/admin/payments/providerevent/?outcome__exact=mismatch", 4),
     ("/admin/users/user/{client}/change/", 7),
     ("/admin/fleet/driver/{driver}/change/", 5),
 ]

@@ -42,6 +42,10 @@ STATEFUL_EXAMPLES = int(os.environ.get("FUZZ_STATEFUL_EXAMPLES", "8"))
 STATEFUL_STEPS = int(os.environ.get("FUZZ_STATEFUL_STEPS", "12"))
 ROLES = ["admin", "client", "driver"]
 NOT_REACHED = {401, 404, 429}
+# Operations no fuzzed request can reach past 404 by design: Stripe's webhook answers 404 where
+# Stripe is not configured (here), and 400 to anything Stripe did not sign
+# (tests/api/test_stripe.py covers it against a Stripe stand-in).
+UNREACHABLE_BY_DESIGN = {("POST", "/api/payments/webhooks/stripe/")}
 
 CONFIG = schemathesis.config.SchemathesisConfig.from_dict(
     {
@@ -228,7 +232,7 @@ def test_every_operation_was_reached_beyond_401_404_429(capsys):
             codes = ",".join(f"{status}x{n}" for status, n in sorted(statuses.items()) if status not in NOT_REACHED)
             cells.append(f"{reached:>3}/{sum(statuses.values()):<3} {codes[:15]:<15}")
         lines.append(f"{method + ' ' + path:<44} " + " ".join(f"{cell:>24}" for cell in cells))
-        if not reached_any:
+        if not reached_any and (method, path) not in UNREACHABLE_BY_DESIGN:
             unreached.append(f"{method} {path}")
     with capsys.disabled():
         sys.stdout.write("\n".join(lines) + "\n")

@@ -129,8 +129,8 @@ def test_truncate_clears_the_tables_figures():
     _some_data()
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # Django's foreign keys are deferred
-        # The payments' status history references them: truncated with them.
-        cursor.execute("TRUNCATE payments_paymenttransition, payments_payment")
+        # The payments' status history and provider events reference them: truncated with them.
+        cursor.execute("TRUNCATE payments_providerevent, payments_paymenttransition, payments_payment")
     assert not Rollup.objects.filter(family__in=rollup.FAMILIES["payments_payment"], n__gt=0).exists()
     assert_summary_exact()
 

@@ -136,7 +136,8 @@ export interface paths {
         /**
          * @description Cancel a pending or confirmed booking. A booking with a completed payment: its client or
          *     driver gets 409 `already_paid`; staff's cancel refunds that payment in the same transaction.
-         *     Pending payments of the cancelled booking become `failed`.
+         *     Pending payments of the cancelled booking become `failed`. A card payment settled by Stripe is
+         *     refunded at Stripe first: 502 `provider_unavailable` when Stripe does not accept, nothing changed.
          */
         post: operations["api_bookings_cancel_create"];
         delete?: never;
@@ -352,6 +353,29 @@ export interface paths {
          *     details and actions stay on the primary, so a response to a write sees that write.
          */
         post: operations["api_payments_refund_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/payments/webhooks/stripe/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Stripe's callbacks. No login and no CSRF: Stripe's signature on the raw body instead
+         *     (`Stripe-Signature`, every secret of STRIPE_WEBHOOK_SECRETS, 300 s tolerance). A verified
+         *     event is stored once and answered at once; this process's applier applies it
+         *     (`payments.inbox`). Not throttled: the signature is checked before anything is stored,
+         *     and Stripe sends bursts. 404 where Stripe is not configured (the embedded default).
+         */
+        post: operations["payments_webhooks_stripe"];
         delete?: never;
         options?: never;
         head?: never;
@@ -801,6 +825,15 @@ export interface components {
          * @enum {string}
          */
         IdempotencyKeyReusedCodeEnum: "unprocessable_entity";
+        InvalidProviderEvent: {
+            detail: string;
+            code: components["schemas"]["InvalidProviderEventCodeEnum"];
+        };
+        /**
+         * @description * `invalid_event` - invalid_event
+         * @enum {string}
+         */
+        InvalidProviderEventCodeEnum: "invalid_event";
         LoginBadRequest: components["schemas"]["LoginFieldErrors"] | components["schemas"]["ParseError"];
         /** @description Validation errors: a list of messages for each field that failed, and no other key. */
         LoginFieldErrors: {
@@ -975,6 +1008,10 @@ export interface components {
             readonly method: components["schemas"]["MethodEnum"];
             /** @default pending */
             readonly status: components["schemas"]["PaymentStatusEnum"];
+            readonly provider: string | null;
+            readonly provider_reference: string | null;
+            /** Format: uri */
+            readonly checkout_url: string | null;
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
@@ -1058,6 +1095,15 @@ export interface components {
          * @enum {string}
          */
         PermissionDeniedCodeEnum: "permission_denied";
+        ProviderUnavailable: {
+            detail: string;
+            code: components["schemas"]["ProviderUnavailableCodeEnum"];
+        };
+        /**
+         * @description * `provider_unavailable` - provider_unavailable
+         * @enum {string}
+         */
+        ProviderUnavailableCodeEnum: "provider_unavailable";
         RegisterBadRequest: components["schemas"]["RegisterFieldErrors"] | components["schemas"]["ParseError"];
         /** @description Validation errors: a list of messages for each field that failed, and no other key. */
         RegisterFieldErrors: {
@@ -1114,6 +1160,49 @@ export interface components {
          * @enum {string}
          */
         ServiceTypeEnum: "ride" | "delivery" | "rental";
+        /**
+         * @description * `checkout.session` - checkout.session
+         * @enum {string}
+         */
+        StripeCheckoutSessionObjectEnum: "checkout.session";
+        StripeCheckoutSessionRequest: {
+            id: string;
+            object: components["schemas"]["StripeCheckoutSessionObjectEnum"];
+            status: components["schemas"]["StripeCheckoutSessionStatusEnum"];
+            payment_status: components["schemas"]["PaymentStatusEnum"];
+            amount_total: number | null;
+            currency: string | null;
+            client_reference_id: string | null;
+            metadata: components["schemas"]["StripeSessionMetadataRequest"];
+            payment_intent?: string | null;
+            url?: string | null;
+        };
+        /**
+         * @description * `open` - open
+         *     * `complete` - complete
+         *     * `expired` - expired
+         * @enum {string}
+         */
+        StripeCheckoutSessionStatusEnum: "open" | "complete" | "expired";
+        StripeEventDataRequest: {
+            object: components["schemas"]["StripeCheckoutSessionRequest"];
+        };
+        /**
+         * @description * `event` - event
+         * @enum {string}
+         */
+        StripeEventObjectEnum: "event";
+        StripeEventRequest: {
+            id: string;
+            object: components["schemas"]["StripeEventObjectEnum"];
+            /** @description Any type; the checkout.session ones settle payments. */
+            type: string;
+            created?: number;
+            data: components["schemas"]["StripeEventDataRequest"];
+        };
+        StripeSessionMetadataRequest: {
+            payment_id: string;
+        };
         Throttled: {
             detail: string;
             code: components["schemas"]["ThrottledCodeEnum"];
@@ -1242,6 +1331,11 @@ export interface components {
             total: number;
             available: number;
             by_type: components["schemas"]["VehiclesByType"];
+        };
+        /** @description A provider's callback, stored (`duplicate`: it had been delivered before). */
+        WebhookReceived: {
+            received: boolean;
+            duplicate: boolean;
         };
     };
     responses: never;
@@ -1820,6 +1914,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Throttled"];
+                };
+            };
+            /** @description The payment provider is unreachable or refused: nothing was changed. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderUnavailable"];
                 };
             };
         };
@@ -2468,6 +2571,15 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            /** @description The payment provider is unreachable or refused: nothing was changed. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderUnavailable"];
+                };
+            };
         };
     };
     api_payments_retrieve: {
@@ -2729,6 +2841,56 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Throttled"];
+                };
+            };
+            /** @description The payment provider is unreachable or refused: nothing was changed. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderUnavailable"];
+                };
+            };
+        };
+    };
+    payments_webhooks_stripe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StripeEventRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookReceived"];
+                };
+            };
+            /** @description Missing, wrong or stale signature, or not an event. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidProviderEvent"];
+                };
+            };
+            /** @description Stripe is not configured here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotFound"];
                 };
             };
         };
