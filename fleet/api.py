@@ -6,15 +6,26 @@ from django.db.models import DecimalField, Value
 from django.db.models.functions import Coalesce
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fleet.filters import DriverFilter, VehicleFilter
 from fleet.models import Vehicle
 from fleet.selectors import driver_for_user, driver_list, vehicle_list_for
-from fleet.serializers import DriverAvailabilitySerializer, DriverSerializer, VehicleSerializer
-from fleet.services import driver_set_availability, vehicle_create, vehicle_delete, vehicle_update
+from fleet.serializers import (
+    DriverAvailabilitySerializer,
+    DriverLocationSerializer,
+    DriverSerializer,
+    VehicleSerializer,
+)
+from fleet.services import (
+    driver_location_report,
+    driver_set_availability,
+    vehicle_create,
+    vehicle_delete,
+    vehicle_update,
+)
 from users.permissions import IsAdmin, IsAdminOrDriver, IsDriver
 from wemoov.pagination import CreatedAtCursorPagination
 from wemoov.schema import (
@@ -24,6 +35,7 @@ from wemoov.schema import (
     NOT_VISIBLE,
     ROLE,
     NotFound,
+    ServiceUnavailable,
     forbidden,
     invalid_body,
     invalid_list_query,
@@ -110,6 +122,32 @@ class DriverMeView(APIView):
         serializer.is_valid(raise_exception=True)
         driver = driver_set_availability(driver=driver, is_available=serializer.validated_data["is_available"])
         return Response(DriverSerializer(driver).data)
+
+
+class DriverLocationView(APIView):
+    """A driver's phone reports where the driver is. Kept in the store of live positions
+    (`wemoov.geo`), never the database: a warm request costs no query."""
+
+    permission_classes = [IsDriver]
+
+    @extend_schema(
+        description="Report the driver's position. At most one report every 4 s is stored (a faster one is "
+        "answered 204 and ignored); a position counts for `DISPATCH_LOCATION_TTL` (60 s), then the driver is "
+        "out of dispatch until their next report.",
+        request=DriverLocationSerializer,
+        responses={
+            204: None,
+            **invalid_body(DriverLocationSerializer),
+            **LOGIN,
+            **forbidden(ROLE, CSRF),
+            503: OpenApiResponse(ServiceUnavailable, description="The store of live positions is unreachable."),
+        },
+    )
+    def put(self, request):
+        serializer = DriverLocationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        driver_location_report(user=request.user, **serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema_view(

@@ -16,6 +16,9 @@ from rest_framework.permissions import BasePermission
 # (URL name, method) -> the permission a staff member needs there.
 API: dict[tuple[str, str], str | None] = {}
 
+# Dispatch (issue 21): the available drivers near a pending booking serve its assignment.
+API[("booking-nearby-drivers", "GET")] = "bookings.assign_booking"
+
 # ("app_label.model_name", action name) -> the permission that runs that admin action.
 ADMIN_ACTIONS: dict[tuple[str, str], str] = {}
 

@@ -78,5 +78,10 @@ class RequestInProgress(Conflict):
     default_message = "A request with this Idempotency-Key is still being processed."
 
 
+class NoLocation(Conflict):
+    code = "no_location"
+    default_message = "No recent position: report your location first."
+
+
 # The contract's 409 codes, in the order the contract lists them (the schema's enum).
 CONFLICT_CODES: tuple[str, ...] = tuple(cls.code for cls in Conflict.__subclasses__())

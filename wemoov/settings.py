@@ -335,6 +335,13 @@ WEMOOV_PRICING = {
 WEMOOV_SCHEDULE_GRACE_SECONDS = 60
 WEMOOV_IDEMPOTENCY_TTL_HOURS = 24
 
+# --- Dispatch (live positions, wemoov/geo.py) -----------------------------------------------
+# A reported position counts this many seconds; at most one report per driver is stored per
+# interval; searches default to this radius (the API allows up to 50 km).
+DISPATCH_LOCATION_TTL = float(os.environ.get("DISPATCH_LOCATION_TTL", "60"))
+DISPATCH_LOCATION_INTERVAL = float(os.environ.get("DISPATCH_LOCATION_INTERVAL", "4"))
+DISPATCH_RADIUS_KM = float(os.environ.get("DISPATCH_RADIUS_KM", "5"))
+
 # --- Observability ------------------------------------------------------------------------
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
 SLOW_QUERY_MS = env_int("SLOW_QUERY_MS", 200)
