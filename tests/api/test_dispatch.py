@@ -403,3 +403,30 @@ def test_the_nearby_pool_equals_a_brute_force_haversine(lat, lng, client_user, d
         found = booking_open_pool_near(lat=lat, lng=lng, radius_km=radius_km, limit=limit)
         assert [b.pk for b in found] == [pk for _, pk in expected], (radius_km, limit)
         assert [b.distance_km_to_pickup for b in found] == [geo.km_decimal(km) for km, _ in expected]
+
+
+# --- the demo's simulator --------------------------------------------------------------------
+@pytest.mark.django_db(transaction=True)
+def test_the_simulator_reports_through_a_running_server(live_server):
+    """`dispatch_simulate --url` reports each available driver's position through the API
+    (here a live server in this process, sharing its store), then deletes its tokens."""
+    import io
+
+    from django.core.management import call_command
+    from knox.models import AuthToken
+
+    from demo.abidjan import LAT, LNG
+
+    profiles = []
+    for _ in range(3):
+        profiles.append(DriverFactory())
+        VehicleFactory(driver=profiles[-1])
+    idle = DriverFactory(is_available=False)
+    VehicleFactory(driver=idle)
+    call_command("dispatch_simulate", url=live_server.url, rounds=2, interval=0, drivers=10, stdout=io.StringIO())
+    for profile in profiles:
+        position = geo.positions().position(profile.user.pk)
+        assert LAT[0] <= position.lat <= LAT[1]
+        assert LNG[0] <= position.lng <= LNG[1]
+    assert geo.positions().position(idle.user.pk) is None
+    assert not AuthToken.objects.exists()
