@@ -59,11 +59,12 @@ def driver_set_availability(*, driver: Driver, is_available: bool) -> Driver:
     return driver
 
 
-def driver_location_report(*, user: User, lat: float, lng: float) -> bool:
+def driver_location_report(*, user: User, lat: float, lng: float, budget: tuple[int, float] | None = None) -> bool:
     """A driver's position, kept in the store of live positions (never the database): no
     query, since the store is keyed by user. Whether it was stored (at most one report per
-    `DISPATCH_LOCATION_INTERVAL`; a faster one is ignored)."""
-    return geo.positions().report(user.pk, lat, lng)
+    `DISPATCH_LOCATION_INTERVAL`; a faster one is ignored). `budget` (requests, seconds):
+    the driver's requests counted in the same step, `wemoov.geo.TooManyReports` beyond it."""
+    return geo.positions().report(user.pk, lat, lng, budget=budget)
 
 
 def _save_vehicle(vehicle: Vehicle, fields: list[str] | None = None) -> Vehicle:

@@ -155,6 +155,20 @@ class PositionsUnavailable(Exception):
     """The store could not be reached (Redis down): the API answers 503."""
 
 
+class TooManyReports(Exception):
+    """A member's reports beyond their budget: the API answers 429 with ``Retry-After``."""
+
+    def __init__(self, wait: float) -> None:
+        self.wait = wait
+        super().__init__(f"Too many reports; retry in {wait:.0f} s.")
+
+
+def _window(at: float, seconds: float) -> tuple[int, float]:
+    """The fixed budget window holding ``at``, and the seconds until it ends."""
+    index = int(at // seconds)
+    return index, (index + 1) * seconds - at
+
+
 def location_ttl() -> float:
     return float(settings.DISPATCH_LOCATION_TTL)
 
@@ -169,9 +183,14 @@ START_KM = 0.5
 
 class PositionStore(ABC):
     @abstractmethod
-    def report(self, member: int, lat: float, lng: float) -> bool:
+    def report(self, member: int, lat: float, lng: float, *, budget: tuple[int, float] | None = None) -> bool:
         """Keep this as the member's position, unless their last one was stored less than
-        ``DISPATCH_LOCATION_INTERVAL`` ago (then nothing changes). Whether it was stored."""
+        ``DISPATCH_LOCATION_INTERVAL`` ago (then nothing changes). Whether it was stored.
+
+        ``budget`` (requests, seconds): the member's requests are counted in the same step,
+        in fixed windows of that many seconds; one beyond raises ``TooManyReports`` and
+        changes nothing. (The API's user rate, counted here instead of by a throttle of its
+        own, which would cost two more round trips per report.)"""
 
     @abstractmethod
     def position(self, member: int) -> Position | None:
@@ -210,6 +229,8 @@ class MemoryPositions(PositionStore):
         self._lock = threading.Lock()
         self._positions: dict[int, Position] = {}
         self._cells: dict[tuple[int, int], set[int]] = {}
+        # member -> (their budget window: its index and length, requests in it)
+        self._spent: dict[int, tuple[int, float, int]] = {}
         self._purged_at = 0.0
 
     def _drop(self, member: int) -> None:
@@ -229,10 +250,19 @@ class MemoryPositions(PositionStore):
         self._purged_at = at
         for member in [m for m, p in self._positions.items() if not _fresh(p, at)]:
             self._drop(member)
+        for member in [m for m, (window, seconds, _) in self._spent.items() if (window + 1) * seconds <= at]:
+            del self._spent[member]
 
-    def report(self, member: int, lat: float, lng: float) -> bool:
+    def report(self, member: int, lat: float, lng: float, *, budget: tuple[int, float] | None = None) -> bool:
         at = now()
         with self._lock:
+            if budget is not None:
+                window, wait = _window(at, budget[1])
+                held = self._spent.get(member)
+                spent = held[2] + 1 if held and held[:2] == (window, budget[1]) else 1
+                self._spent[member] = (window, budget[1], spent)
+                if spent > budget[0]:
+                    raise TooManyReports(wait)
             last = self._positions.get(member)
             if last is not None and at - last.at < location_interval():
                 return False
@@ -279,13 +309,21 @@ class MemoryPositions(PositionStore):
         with self._lock:
             self._positions.clear()
             self._cells.clear()
+            self._spent.clear()
 
 
 # --- in Redis ------------------------------------------------------------------------------
 # KEYS: geo set, exact positions (hash: member -> "lat lng at"), report times (sorted set),
-# polar members (set). ARGV: member, lng, lat, now, interval, ttl, polar (0/1), purge limit.
+# polar members (set), the member's budget counter (or none). ARGV: member, lng, lat, now,
+# interval, ttl, polar (0/1), purge limit, budget requests, budget seconds.
+# Returns 1 stored, 0 ignored (within the interval), -1 over budget.
 _REPORT = b"""
 local member, now = ARGV[1], tonumber(ARGV[4])
+if KEYS[5] then
+  local spent = redis.call('INCR', KEYS[5])
+  if spent == 1 then redis.call('EXPIRE', KEYS[5], math.ceil(tonumber(ARGV[10])) + 1) end
+  if spent > tonumber(ARGV[9]) then return -1 end
+end
 local last = redis.call('ZSCORE', KEYS[3], member)
 if last and now - tonumber(last) < tonumber(ARGV[5]) then return 0 end
 local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. tostring(now - tonumber(ARGV[6])),
@@ -354,8 +392,8 @@ class RedisPositions(PositionStore):
 
     def __init__(self, backend) -> None:
         self.backend = backend
-        base = backend.make_key("dispatch:{positions}")  # one hash slot, should Redis be a cluster
-        self.keys = {name: f"{base}:{name}" for name in ("geo", "pos", "at", "polar")}
+        self.base = backend.make_key("dispatch:{positions}")  # one hash slot, should Redis be a cluster
+        self.keys = {name: f"{self.base}:{name}" for name in ("geo", "pos", "at", "polar")}
         if RedisPositions._report_script is None:
             RedisPositions._report_script = _script(_REPORT)
             RedisPositions._nearest_script = _script(_NEAREST)
@@ -371,12 +409,22 @@ class RedisPositions(PositionStore):
                 raise PositionsUnavailable(str(exc)) from exc
             raise
 
-    def report(self, member: int, lat: float, lng: float) -> bool:
+    def report(self, member: int, lat: float, lng: float, *, budget: tuple[int, float] | None = None) -> bool:
         k = self.keys
+        at = now()
         polar = "1" if abs(lat) > REDIS_MAX_LAT else "0"
-        args = [member, repr(float(lng)), repr(float(lat)), repr(now())]
+        keys = [k["geo"], k["pos"], k["at"], k["polar"]]
+        args = [member, repr(float(lng)), repr(float(lat)), repr(at)]
         args += [repr(location_interval()), repr(location_ttl()), polar, _PURGE_PER_REPORT]
-        return bool(self._run(self._report_script, [k["geo"], k["pos"], k["at"], k["polar"]], args))
+        wait = 0.0
+        if budget is not None:
+            window, wait = _window(at, budget[1])
+            keys.append(f"{self.base}:budget:{member}:{window}")
+            args += [budget[0], repr(float(budget[1]))]
+        outcome = self._run(self._report_script, keys, args)
+        if outcome == -1:
+            raise TooManyReports(wait)
+        return outcome == 1
 
     def position(self, member: int) -> Position | None:
         at = now()

@@ -132,6 +132,23 @@ def test_a_report_within_4_s_of_the_stored_one_is_ignored(as_driver, driver, clo
     assert geo.positions().position(driver.user.pk).lat == 5.40
 
 
+def test_reports_beyond_the_user_rate_are_429_and_change_nothing(as_driver, driver, clock, monkeypatch):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": None, "user": "3/min", "auth": None})
+    clock.at = 1_800_000_040.0  # 20 s before the minute's window ends
+    for lat in (5.30, 5.31, 5.32):
+        assert as_driver.put(LOCATION, {"lat": lat, "lng": -4.0}, format="json").status_code == 204
+    response = as_driver.put(LOCATION, {"lat": 5.40, "lng": -4.0}, format="json")
+    assert response.status_code == 429
+    assert response["Retry-After"] == "20"
+    assert response.json()["code"] == "throttled"
+    assert geo.positions().position(driver.user.pk).lat == 5.30  # the two after it were within 4 s
+    clock.at += 20
+    assert as_driver.put(LOCATION, {"lat": 5.40, "lng": -4.0}, format="json").status_code == 204
+    assert geo.positions().position(driver.user.pk).lat == 5.40
+
+
 def test_a_position_counts_for_the_ttl_then_the_driver_is_out_of_dispatch(as_driver, driver, clock, settings):
     settings.DISPATCH_LOCATION_TTL = 60
     booking = BookingFactory()

@@ -82,6 +82,25 @@ def test_a_report_faster_than_the_interval_is_ignored(store, clock):
     assert (store.position(1).lat, store.position(1).lng, store.position(1).at) == (5.40, -4.10, clock.at)
 
 
+def test_requests_beyond_the_budget_are_refused_and_change_nothing(store, clock):
+    clock.at = 1_800_000_000.0  # a whole minute: the budget's window starts here
+    budget = (3, 60)
+    assert store.report(1, 5.32, -4.02, budget=budget) is True
+    clock.at += 1
+    assert store.report(1, 5.33, -4.02, budget=budget) is False  # within the interval: ignored
+    clock.at += 4
+    assert store.report(1, 5.34, -4.02, budget=budget) is True
+    clock.at += 5
+    with pytest.raises(geo.TooManyReports) as refused:
+        store.report(1, 5.35, -4.02, budget=budget)
+    assert refused.value.wait == pytest.approx(50)
+    assert store.position(1).lat == 5.34
+    assert store.report(2, 5.35, -4.02, budget=budget) is True  # another member's budget
+    clock.at += 50  # the next window
+    assert store.report(1, 5.35, -4.02, budget=budget) is True
+    assert store.position(1).lat == 5.35
+
+
 def test_a_position_older_than_the_ttl_no_longer_counts(store, clock, settings):
     settings.DISPATCH_LOCATION_TTL = 60
     store.report(1, 5.32, -4.02)
