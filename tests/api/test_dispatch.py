@@ -447,3 +447,22 @@ def test_the_simulator_reports_through_a_running_server(live_server):
         assert LNG[0] <= position.lng <= LNG[1]
     assert geo.positions().position(idle.user.pk) is None
     assert not AuthToken.objects.exists()
+
+
+def test_an_unreachable_store_is_a_json_503(as_driver, admin_user, monkeypatch):
+    """Redis down: the dispatch endpoints answer 503 with Retry-After, never a 500."""
+    from wemoov.cache_backends import RedisCache
+    from wemoov.settings import cache_config
+
+    config = cache_config("redis://127.0.0.1:9/0")  # nothing listens on the discard port
+    backend = RedisCache(config["LOCATION"], {k: v for k, v in config.items() if k not in ("BACKEND", "LOCATION")})
+    monkeypatch.setattr(geo, "positions", lambda: geo.RedisPositions(backend))
+    booking = BookingFactory()
+    for response in (
+        as_driver.put(LOCATION, {"lat": 5.32, "lng": -4.02}, format="json"),
+        as_driver.get(POOL),
+        _as(admin_user).get(_nearby_drivers(booking)),
+    ):
+        assert response.status_code == 503
+        assert response.json()["code"] == "service_unavailable"
+        assert response["Retry-After"] == "5"
