@@ -40,8 +40,11 @@ QUICK_NOTE = " (quick smoke run: figures are not meaningful)"
 SIZES = {"users": 200_000, "drivers": 100_000, "vehicles": 110_000, "bookings": 1_000_000, "payments": 1_000_000}
 OPEN_BOOKINGS = 10_000
 FLEETS = (10_000, 100_000)
-REPORTERS = 10_000
+REPORTERS = 2_000
 TTL = "3600"  # positions written before a run must still count at its end
+# The cached token lookups live 60 s by default; a run of paired rounds lasts minutes, so the
+# server keeps them an hour: the target is the cost of a report on a warm token.
+TOKEN_TTL = "3600"
 
 P95_DONE = """
 done = function(summary, latency, requests)
@@ -226,6 +229,26 @@ def _p95(url: str, script: str, seconds: int) -> dict:
     return run
 
 
+def warm_tokens(server: Server, tokens: list[str]) -> None:
+    """One report per token, so every token's lookup is cached before the measured runs."""
+    import json
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    def report(token: str) -> None:
+        request = urllib.request.Request(
+            f"{server.url}/api/drivers/me/location/",
+            data=json.dumps({"lat": 5.32, "lng": -4.02}).encode(),
+            method="PUT",
+            headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 204
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(report, tokens))
+
+
 def _results_of(server: Server, path: str, token: str) -> int:
     import json
 
@@ -280,16 +303,20 @@ def measure(*, quick: bool) -> dict:
     store.clear()
     results: dict = {"workers": workers, "seconds": seconds, "paired": paired, "connections": connections_}
     results["drivers_in_db"] = len(all_drivers)
+    results["reporters"] = len(report_tokens)
     results["bookings"] = Booking.objects.count()
     results["open"] = Booking.objects.filter(status="pending", driver__isnull=True).count()
     load_before = os.getloadavg()[0]
-    env = {"DISPATCH_LOCATION_TTL": TTL, "CACHE_URL": _bench_redis_url()}
+    env = {"DISPATCH_LOCATION_TTL": TTL, "CACHE_TTL_AUTH_TOKEN": TOKEN_TTL, "CACHE_URL": _bench_redis_url()}
     with Server(workers, **env) as server:
         # 1. location reports vs ping, paired rounds; every reporter's token warmed first.
         get = LUA["get"].format(token=tokens["admin"])
         reports = REPORTS.format(tokens=",".join(f'"{t}"' for t in report_tokens))
         _wrk(f"{server.url}/bench/ping/", get, seconds=1, connections=connections_)
-        _wrk(f"{server.url}/", reports, seconds=max(3, seconds), connections=connections_)  # warm every token
+        warm_tokens(server, report_tokens)
+        results["ping (one connection)"] = _p95(f"{server.url}/bench/ping/", get, seconds)
+        metrics_cost = server.db_queries(tokens["admin"])
+        metrics_cost = server.db_queries(tokens["admin"]) - metrics_cost  # /metrics' own queries, if any
         ping_runs, report_runs = [], []
         for round_ in range(paired):
             pair = ["ping", "reports"] if round_ % 2 == 0 else ["reports", "ping"]
@@ -300,7 +327,7 @@ def measure(*, quick: bool) -> dict:
                     before = server.db_queries(tokens["admin"])
                     run = _wrk(f"{server.url}/", reports, seconds=seconds, connections=connections_)
                     after = server.db_queries(tokens["admin"])
-                    run["db_per_report"] = (after - before) / max(run["requests"], 1)
+                    run["db_per_report"] = (after - before - metrics_cost) / max(run["requests"], 1)
                     report_runs.append(run)
         results["ping"], results["reports"] = _summary(ping_runs), _summary(report_runs)
         results["report rounds"] = _round_ratios(report_runs, ping_runs)
@@ -402,11 +429,13 @@ def render(r: dict, *, quick: bool) -> str:
         *(f"| {name} | {measured} | {'met' if ok else '**not met**'} |" for name, measured, ok in targets),
         "",
         "**Location reports.** `PUT /api/drivers/me/location/` rotating over "
-        f"{REPORTERS:,} drivers' tokens (each token warmed first, then a driver reports about every "
-        f"{REPORTERS / max(r['reports']['rps'], 1):.1f} s: most reports are stored, the others fall inside "
-        f"the 4 s interval), against `GET /bench/ping/`; wrk, 2 threads, {r['connections']} connections, "
-        f"{r['seconds']} s per run, {r['paired']} paired rounds in alternating order. Database round trips "
-        "counted by django-prometheus over the report runs.\n",
+        f"{r['reporters']:,} drivers' tokens (each token's lookup cached first, and kept for the whole run: "
+        f"`CACHE_TTL_AUTH_TOKEN={TOKEN_TTL}`; with the default 60 s a driver reporting every 4 s pays one cold "
+        "lookup, 3 queries, a minute), so a driver reports about every "
+        f"{r['reporters'] / max(r['reports']['rps'], 1):.1f} s (those within 4 s of their stored one are "
+        f"ignored, the same one Lua call), against `GET /bench/ping/`; wrk, 2 threads, {r['connections']} "
+        f"connections, {r['seconds']} s per run, {r['paired']} paired rounds in alternating order. Database "
+        "round trips counted by django-prometheus over the report runs.\n",
         "| endpoint | req/s (median) | min–max | p50 | p99 | non-2xx |",
         "|---|---|---|---|---|---|",
     ]
@@ -416,6 +445,11 @@ def render(r: dict, *, quick: bool) -> str:
             f"| {name} | {x['rps']:,.0f} | {x['rps_min']:,.0f}–{x['rps_max']:,.0f} | {x['p50_ms']:.2f} ms "
             f"| {x['p99_ms']:.2f} ms | {x['non_2xx']} |"
         )
+    floor = r["ping (one connection)"]
+    lines.append(
+        f"\nThe machine's floor for the latencies below: `GET /bench/ping/` over one connection, p50 "
+        f"{floor['p50_ms']:.2f} ms, p95 {floor['p95_ms']:.2f} ms (authentication, throttle, an empty answer).\n"
+    )
     lines += [
         "",
         "**Nearest available drivers.** `GET /api/bookings/{id}/nearby-drivers/` (defaults: 5 km, 10 drivers) "
