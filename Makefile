@@ -32,7 +32,10 @@ run: migrate
 	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo --if-empty
 	DEBUG=$${DEBUG:-1} $(PY) manage.py demo_staff
 	@echo "Admin: http://$(HOST):$(PORT)/admin/   API: http://$(HOST):$(PORT)/api/   Docs: http://$(HOST):$(PORT)/api/docs/"
-	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver $(HOST):$(PORT)
+	@echo "Dispatch: the demo's drivers report positions around Abidjan (manage.py dispatch_simulate)"
+	DEBUG=$${DEBUG:-1} $(PY) manage.py dispatch_simulate --url http://$(HOST):$(PORT) >/dev/null & \
+		trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+		DEBUG=$${DEBUG:-1} $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The browser test drives Debian's Chromium; install it when it is missing (root only).
 browser:

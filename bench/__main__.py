@@ -11,6 +11,8 @@
     python -m bench --admin-only --reuse   # the same on the data already in the bench database
     python -m bench --webhooks-only # only Stripe's callbacks under load (bench/webhooks.py), merged
                                     # into docs/benchmarks.md as a section of its own
+    python -m bench --dispatch-only # only the dispatch section (seeds 100k drivers and 1M bookings,
+                                    # measures under gunicorn; replaces that section of docs/benchmarks.md)
 
 It uses its own database (BENCH_DATABASE_URL, or DATABASE_URL's server with the database
 name `--db-name`, default `wemoov_bench`), which it recreates, and the Redis database
@@ -83,8 +85,11 @@ def main(argv: list[str] | None = None) -> int:
         "--grow-existing", action="store_true", help="with --with-10m: keep the database as it is and only grow it"
     )
     parser.add_argument("--admin-only", action="store_true", help="only the back office section")
+    parser.add_argument("--dispatch-only", action="store_true", help="only the dispatch section")
     parser.add_argument(
-        "--reuse", action="store_true", help="with --admin-only: measure the data already in the bench database"
+        "--reuse",
+        action="store_true",
+        help="with --admin-only or --dispatch-only: measure the data already in the bench database",
     )
     parser.add_argument("--webhooks-only", action="store_true", help="only the provider callbacks section")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
@@ -93,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     repeat = args.repeat or (3 if args.quick else 7)
 
     url = _bench_database_url(args.db_name)
-    if not args.grow_existing and not (args.admin_only and args.reuse):
+    if not args.grow_existing and not ((args.admin_only or args.dispatch_only) and args.reuse):
         _recreate_database(url)
     _configure_environment(url)
 
@@ -113,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     scale_repeat = 5 if args.quick else 41
     if args.webhooks_only:
         return _webhooks_only(Path(args.out), quick=args.quick)
+    if args.dispatch_only:
+        return _dispatch_only(reuse=args.reuse, out=Path(args.out), quick=args.quick)
     if args.admin_only:
         return _admin_only(report, sizes, reuse=args.reuse, out=Path(args.out), quick=args.quick)
     if args.grow_existing:
@@ -200,6 +207,25 @@ def _admin_only(report, sizes: dict, *, reuse: bool, out: Path, quick: bool) -> 
     document = out.read_text() if out.exists() else "# Benchmarks\n"
     out.write_text(report.merge_admin_section(document, report.admin_section))
     print(f"back office section written to {out}")
+    return 0
+
+
+def _dispatch_only(*, reuse: bool, out: Path, quick: bool) -> int:
+    from bench import dispatch
+
+    if not reuse:
+        print("== dispatch: seeding 100k drivers and 1M bookings", flush=True)
+        if quick:
+            dispatch.SIZES.update(users=4_000, drivers=2_000, vehicles=2_200, bookings=20_000, payments=20_000)
+            dispatch.OPEN_BOOKINGS = 500
+        seeded = dispatch.seed()
+        print(f"   seeded in {seeded['seconds']:.0f} s, {seeded['opened']:,} open bookings", flush=True)
+    print("== dispatch: measuring under gunicorn", flush=True)
+    section = dispatch.render(dispatch.measure(quick=quick), quick=quick)
+    print(section)
+    document = out.read_text() if out.exists() else "# Benchmarks\n"
+    out.write_text(dispatch.merge(document, section))
+    print(f"dispatch section written to {out}")
     return 0
 
 

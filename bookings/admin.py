@@ -5,6 +5,7 @@ admin with the booking's payments, since bookings never import payments)."""
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.db import transaction
@@ -17,10 +18,13 @@ from django.utils.html import format_html
 from bookings.models import Booking, BookingStatus, BookingTransition
 from bookings.services import booking_assign
 from fleet.models import Driver, Vehicle
+from fleet.selectors import drivers_available_near
 from users.access import ADMIN_PAGES, CLIENT_SEARCH, require_page, staff_may
 from users.selectors import user_ids_matching
+from wemoov import geo
 from wemoov.admin import FastChangeListAdmin, TransitionInline, status_badge
 from wemoov.errors import DomainError, InvalidInput
+from wemoov.geo import PositionsUnavailable
 from wemoov.models import Via
 
 
@@ -159,8 +163,34 @@ class BookingAdmin(FastChangeListAdmin):
             "original": booking,
             "form": form,
             "media": self.media + form.media,
+            **self._nearest_drivers(booking),
         }
         return TemplateResponse(request, "admin/bookings/booking/assign.html", context)
+
+    NEAREST_SHOWN = 10
+
+    def _nearest_drivers(self, booking: Booking) -> dict:
+        """The available drivers nearest to the pickup, first on the page, each with the age of
+        the position they last reported (the API's nearby-drivers search)."""
+        radius_km = settings.DISPATCH_RADIUS_KM
+        if booking.status != BookingStatus.PENDING:
+            return {"nearest": [], "nearest_radius_km": radius_km}
+        try:
+            found = drivers_available_near(
+                lat=booking.pickup_lat, lng=booking.pickup_lng, radius_km=radius_km, limit=self.NEAREST_SHOWN
+            )
+        except PositionsUnavailable:
+            return {"nearest": [], "nearest_radius_km": radius_km, "nearest_unavailable": True}
+        now = geo.now()  # the store's clock
+        nearest = [
+            {
+                "driver": near.driver,
+                "distance_km": near.distance_km,
+                "age_seconds": max(0, round(now - near.located_at.timestamp())),
+            }
+            for near in found
+        ]
+        return {"nearest": nearest, "nearest_radius_km": radius_km}
 
 
 def booking_number(term: str) -> int | None:

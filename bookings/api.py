@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -8,21 +8,32 @@ from rest_framework.response import Response
 
 from bookings import services
 from bookings.filters import BookingFilter
-from bookings.models import Booking
-from bookings.selectors import booking_acceptable_by, booking_list_for
+from bookings.models import Booking, BookingStatus
+from bookings.selectors import booking_acceptable_by, booking_list_for, booking_open_pool_near
 from bookings.serializers import (
     BookingAssignSerializer,
     BookingCancelSerializer,
     BookingCreateSerializer,
+    BookingNearbyQuerySerializer,
     BookingRateSerializer,
     BookingSerializer,
+    NearbyBookingsSerializer,
+    NearbyDriversSerializer,
+    NearbyQuerySerializer,
 )
-from fleet.selectors import driver_for_user
+from fleet.selectors import driver_for_user, driver_position, drivers_available_near
 from payments.services import booking_cancel_and_settle
 from users.access import StaffPermission
 from users.models import Role
 from users.permissions import IsAdmin, IsClient, IsDriver
-from wemoov.errors import AlreadyPaid, AlreadyTaken, DriverUnavailable, InvalidTransition, NoAvailableVehicle
+from wemoov.errors import (
+    AlreadyPaid,
+    AlreadyTaken,
+    DriverUnavailable,
+    InvalidTransition,
+    NoAvailableVehicle,
+    NoLocation,
+)
 from wemoov.models import Via
 from wemoov.schema import (
     BAD_CURSOR,
@@ -32,15 +43,22 @@ from wemoov.schema import (
     PROVIDER_UNAVAILABLE,
     ROLE,
     TRANSITION_CONFLICT,
+    ServiceUnavailable,
     conflict,
     forbidden,
     invalid_body,
     invalid_list_query,
+    invalid_query,
 )
 from wemoov.viewsets import ReplicaListMixin
 
 # Errors of every action on one booking: login, visibility (404) and, per action, 403 and 409.
 ACTION_ERRORS = {**LOGIN, **NOT_VISIBLE}
+POSITIONS_UNAVAILABLE = {
+    503: OpenApiResponse(ServiceUnavailable, description="The store of live positions is unreachable.")
+}
+
+
 DRIVER_ACTION_FORBIDDEN = forbidden(ROLE, "you have no driver profile", CSRF)
 OWN_DRIVER_ACTION_FORBIDDEN = forbidden(ROLE, "only the booking's driver may do this", CSRF)
 
@@ -72,6 +90,8 @@ class BookingViewSet(
         "create": [IsClient],
         "accept": [IsDriver],
         "assign": [IsAdmin],
+        "nearby_drivers": [IsAdmin],  # and StaffPermission: bookings.assign_booking
+        "nearby": [IsDriver],
         "start": [IsDriver],
         "complete": [IsDriver],
         "rate": [IsClient],
@@ -137,6 +157,55 @@ class BookingViewSet(
         return self._respond(
             services.booking_assign(booking_id=booking.pk, actor=request.user, via=Via.API, **serializer.validated_data)
         )
+
+    @extend_schema(
+        description="The available drivers nearest to a pending booking's pickup (available, active, with an "
+        "available vehicle, a position reported within `DISPATCH_LOCATION_TTL`), within `radius_km` (default "
+        "`DISPATCH_RADIUS_KM`, 5; at most 50), nearest first, at most `limit` (default 10, at most 50).",
+        parameters=[NearbyQuerySerializer],
+        responses={
+            200: NearbyDriversSerializer,
+            **invalid_query("NearbyDrivers", "radius_km", "limit"),
+            **ACTION_ERRORS,
+            **forbidden(ROLE, "you do not hold the permission to assign bookings"),
+            **TRANSITION_CONFLICT,
+            **POSITIONS_UNAVAILABLE,
+        },
+    )
+    @action(detail=True, methods=["get"], url_path="nearby-drivers")
+    def nearby_drivers(self, request, pk=None):
+        booking = self.get_object()
+        query = NearbyQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        if booking.status != BookingStatus.PENDING:
+            raise InvalidTransition(f"Only a pending booking can be assigned a driver; this one is {booking.status}.")
+        found = drivers_available_near(lat=booking.pickup_lat, lng=booking.pickup_lng, **query.validated_data)
+        return Response(NearbyDriversSerializer({"results": found}).data)
+
+    @extend_schema(
+        description="The unassigned pending bookings whose pickup is within `radius_km` (default "
+        "`DISPATCH_RADIUS_KM`, 5; at most 50) of the driver's last reported position, nearest first, at most "
+        "`limit` (default 20, at most 50). Without a position reported within `DISPATCH_LOCATION_TTL`: 409 "
+        "`no_location`.",
+        parameters=[BookingNearbyQuerySerializer],
+        responses={
+            200: NearbyBookingsSerializer,
+            **invalid_query("BookingNearby", "radius_km", "limit"),
+            **LOGIN,
+            **forbidden(ROLE),
+            **conflict("BookingNearbyConflict", NoLocation),
+            **POSITIONS_UNAVAILABLE,
+        },
+    )
+    @action(detail=False, methods=["get"])
+    def nearby(self, request):
+        query = BookingNearbyQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        position = driver_position(request.user)
+        if position is None:
+            raise NoLocation()
+        found = booking_open_pool_near(lat=position.lat, lng=position.lng, **query.validated_data)
+        return Response(NearbyBookingsSerializer({"results": found}).data)
 
     def _own_driver_booking(self) -> tuple[Booking, object]:
         booking, driver = self.get_object(), self._driver()

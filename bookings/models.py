@@ -79,6 +79,14 @@ class Booking(models.Model):
                 name="booking_open_pool_idx",
                 condition=Q(status="pending", driver__isnull=True),
             ),
+            # The driver's nearby pool (bookings.selectors.booking_open_pool_near): the open
+            # pool inside a bounding box, `pickup_lat BETWEEN ? AND ? AND pickup_lng BETWEEN
+            # ? AND ?` (docs/architecture.md, "Dispatch").
+            models.Index(
+                fields=["pickup_lat", "pickup_lng"],
+                name="booking_open_pickup_idx",
+                condition=Q(status="pending", driver__isnull=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(price__gte=0), name="booking_price_non_negative"),

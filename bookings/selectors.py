@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
+
 from django.db.models import Q, QuerySet
 
 from bookings.models import Booking, BookingStatus
 from fleet.models import Driver
 from users.models import Role, User
+from wemoov import geo
 
 OPEN_POOL = Q(status=BookingStatus.PENDING, driver__isnull=True)
 
@@ -42,3 +46,39 @@ def booking_acceptable_by(user: User) -> QuerySet[Booking]:
             ],
         )
     )
+
+
+def booking_open_pool_near(*, lat: float, lng: float, radius_km: float, limit: int) -> list[Booking]:
+    """The open pool's bookings whose pickup is within `radius_km` of the point, nearest first
+    (ties by id), each with `distance_km_to_pickup`. One query, through booking_open_pickup_idx:
+    the open pool's partial index on (pickup_lat, pickup_lng), scanned over the circle's
+    bounding box, so its cost follows the open bookings around the point, not the table.
+    The database ranks by `wemoov.geo.haversine_sql`; each row is measured again with
+    `haversine_km` (the contract's distance), a few spare rows covering rounding at the edge."""
+    boxes = geo.bounding_boxes(lat, lng, radius_km)
+    in_boxes = reduce(
+        operator.or_,
+        (
+            Q(pickup_lat__range=(box.lat_min, box.lat_max), pickup_lng__range=(box.lng_min, box.lng_max))
+            for box in boxes
+        ),
+    )
+    rows = (
+        Booking.objects.filter(OPEN_POOL, in_boxes)
+        .alias(km=geo.haversine_sql(lat, lng, "pickup_lat", "pickup_lng"))
+        .filter(km__lte=radius_km + _SQL_SLACK_KM)
+        .order_by("km", "pk")[: limit + _SPARE_ROWS]
+    )
+    found = []
+    for booking in rows:
+        km = geo.haversine_km(lat, lng, booking.pickup_lat, booking.pickup_lng)
+        if km <= radius_km:
+            booking.distance_km_to_pickup = geo.km_decimal(km)
+            found.append((km, booking.pk, booking))
+    found.sort(key=lambda row: row[:2])
+    return [booking for _, _, booking in found[:limit]]
+
+
+# The database's floating point may differ from Python's in the last bits.
+_SQL_SLACK_KM = 1e-6
+_SPARE_ROWS = 4

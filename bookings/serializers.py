@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from django.conf import settings
 from rest_framework import serializers
 
 from bookings.models import Booking, ServiceType
 from fleet.models import Driver, Vehicle
+from fleet.serializers import DriverSerializer
 from wemoov.fields import StrictCharField, StrictFloatField, StrictIntegerField
 
 BOOKING_FIELDS = [
@@ -59,3 +61,53 @@ class BookingCancelSerializer(serializers.Serializer):
 
 class BookingRateSerializer(serializers.Serializer):
     rating = StrictIntegerField(min_value=1, max_value=5)
+
+
+MAX_RADIUS_KM = 50
+MAX_NEARBY = 50
+
+
+class NearbyQuerySerializer(serializers.Serializer):
+    """`?radius_km=&limit=` of the dispatch searches (query strings: DRF's lenient fields)."""
+
+    default_limit = 10
+
+    radius_km = serializers.FloatField(required=False, max_value=MAX_RADIUS_KM)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_NEARBY)
+
+    def validate_radius_km(self, value: float) -> float:
+        if value <= 0:
+            raise serializers.ValidationError("Must be greater than 0.")
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        return {
+            "radius_km": attrs.get("radius_km", settings.DISPATCH_RADIUS_KM),
+            "limit": attrs.get("limit", self.default_limit),
+        }
+
+
+class BookingNearbyQuerySerializer(NearbyQuerySerializer):
+    default_limit = 20
+
+
+class NearbyDriverSerializer(serializers.Serializer):
+    driver = DriverSerializer(read_only=True)
+    distance_km = serializers.DecimalField(max_digits=8, decimal_places=2, read_only=True)
+    located_at = serializers.DateTimeField(read_only=True)
+
+
+class NearbyDriversSerializer(serializers.Serializer):
+    results = NearbyDriverSerializer(many=True, read_only=True)
+
+
+class NearbyBookingSerializer(BookingSerializer):
+    distance_km_to_pickup = serializers.DecimalField(max_digits=8, decimal_places=2, read_only=True)
+
+    class Meta(BookingSerializer.Meta):
+        fields = [*BOOKING_FIELDS, "distance_km_to_pickup"]
+        read_only_fields = fields
+
+
+class NearbyBookingsSerializer(serializers.Serializer):
+    results = NearbyBookingSerializer(many=True, read_only=True)

@@ -10,7 +10,6 @@ transaction. Cancelling is the one transition with payments to settle: callers u
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -21,6 +20,7 @@ from django.utils import timezone
 from bookings.models import Booking, BookingStatus, BookingTransition
 from fleet.models import Driver, Vehicle
 from users.models import User
+from wemoov import geo
 from wemoov.cache import USER_STATS, invalidate_key_on_commit
 from wemoov.errors import (
     AlreadyTaken,
@@ -32,7 +32,6 @@ from wemoov.errors import (
 )
 from wemoov.models import Via
 
-EARTH_RADIUS_KM = 6371.0088
 CENTS = Decimal("0.01")
 
 # The status machine: action -> (statuses it may start from, status it leads to).
@@ -46,12 +45,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 
 
 def great_circle_km(lat1: float, lng1: float, lat2: float, lng2: float) -> Decimal:
-    """Haversine distance in km, rounded to 2 places."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    d_phi, d_lambda = math.radians(lat2 - lat1), math.radians(lng2 - lng1)
-    a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
-    km = 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
-    return Decimal(str(km)).quantize(CENTS, rounding=ROUND_HALF_UP)
+    """The contract's great-circle distance (`wemoov.geo.haversine_km`), rounded to 2 places."""
+    return geo.km_decimal(geo.haversine_km(lat1, lng1, lat2, lng2))
 
 
 def booking_price(*, service_type: str, distance_km: Decimal) -> Decimal:

@@ -3,6 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from fleet.models import Driver, Vehicle
+from wemoov import geo
 from wemoov.admin import FastChangeListAdmin
 
 
@@ -15,6 +16,11 @@ class DriverAdmin(FastChangeListAdmin):
     autocomplete_fields = ["user"]
     readonly_fields = ["rating", "rating_count", "rating_total", "created_at", "bookings_link"]
     ordering = ["-created_at"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not obj.is_available:  # as `fleet.services.driver_set_availability`: out of dispatch
+            geo.forget_on_commit(obj.user_id)
 
     @admin.display(description="bookings")
     def bookings_link(self, obj: Driver):

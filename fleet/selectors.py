@@ -1,11 +1,17 @@
-"""Reads on drivers and vehicles."""
+"""Reads on drivers and vehicles, and the available drivers near a point."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Exists, OuterRef, QuerySet
 
 from fleet.models import Driver, Vehicle
 from users.models import Role, User
+from wemoov import geo
 
 
 def driver_list() -> QuerySet[Driver]:
@@ -24,3 +30,52 @@ def vehicle_list_for(user: User) -> QuerySet[Vehicle]:
     if user.role == Role.ADMIN:
         return vehicles
     return vehicles.filter(driver__user=user)
+
+
+def driver_position(user: User) -> geo.Position | None:
+    """The driver's last reported position, if it still counts (no query: keyed by user)."""
+    return geo.positions().position(user.pk)
+
+
+@dataclass(frozen=True, slots=True)
+class NearbyDriver:
+    driver: Driver
+    distance_km: Decimal  # as the API writes it
+    km: float  # unrounded, the ranking's key
+    located_at: datetime
+
+
+def drivers_available(user_ids: Iterable[int]) -> QuerySet[Driver]:
+    """The drivers of these users who can take a booking now: available, their user active and
+    a driver, with an available vehicle (one query, with the user)."""
+    return Driver.objects.select_related("user").filter(
+        Exists(Vehicle.objects.filter(driver=OuterRef("pk"), is_available=True)),
+        user_id__in=list(user_ids),
+        is_available=True,
+        user__is_active=True,
+        user__role=Role.DRIVER,
+    )
+
+
+def drivers_available_near(*, lat: float, lng: float, radius_km: float, limit: int) -> list[NearbyDriver]:
+    """The `limit` available drivers nearest to the point, within `radius_km`, nearest first
+    (ties by driver id): the store of live positions narrows to candidates, then one query
+    confirms which of them are available. When fewer than `limit` of the candidates are and
+    the store stopped short of the radius, it is asked again for more (the rare second query):
+    the answer is always what a haversine over every driver with a position that counts gives."""
+    store = geo.positions()
+    want = 2 * limit + 8  # most candidates are available: unavailable drivers leave the store
+    checked: set[int] = set()
+    confirmed: list[NearbyDriver] = []
+    while True:
+        nearby = store.nearest(lat, lng, radius_km=radius_km, want=want)
+        new = {hit.member: hit for hit in nearby.hits if hit.member not in checked}
+        checked.update(new)
+        if new:
+            for driver in drivers_available(new):
+                hit = new[driver.user_id]
+                confirmed.append(NearbyDriver(driver, geo.km_decimal(hit.km), hit.km, hit.position.located_at))
+        confirmed.sort(key=lambda found: (found.km, found.driver.pk))
+        if len(confirmed) >= limit or nearby.complete_km >= radius_km:
+            return confirmed[:limit]
+        want *= 4

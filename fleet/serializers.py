@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from fleet.models import Driver, Vehicle, VehicleType
 from users.models import User
-from wemoov.fields import StrictBooleanField, StrictIntegerField, StrictModelSerializer
+from wemoov.fields import StrictBooleanField, StrictFloatField, StrictIntegerField, StrictModelSerializer
 from wemoov.schema import RequiredOnPatch
 
 
@@ -37,3 +37,8 @@ class VehicleSerializer(StrictModelSerializer):
         model = Vehicle
         fields = ["id", "driver", "type", "make", "model", "plate_number", "capacity", "is_available", "created_at"]
         read_only_fields = ["id", "created_at"]
+
+
+class DriverLocationSerializer(serializers.Serializer):
+    lat = StrictFloatField(min_value=-90, max_value=90)
+    lng = StrictFloatField(min_value=-180, max_value=180)

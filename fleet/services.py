@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from fleet.models import Driver, Vehicle
 from users.models import Role, User
 from users.services import user_create
+from wemoov import geo
 from wemoov.errors import InvalidInput
 from wemoov.services import UNCHANGED, changed_fields
 
@@ -49,9 +50,21 @@ def driver_profile_create(*, user: User, license_number: str) -> Driver:
 
 
 def driver_set_availability(*, driver: Driver, is_available: bool) -> Driver:
+    """An unavailable driver leaves dispatch once this commits (their live position is
+    dropped); they are back with their next report after becoming available again."""
     driver.is_available = is_available
     driver.save(update_fields=["is_available"])
+    if not is_available:
+        geo.forget_on_commit(driver.user_id)
     return driver
+
+
+def driver_location_report(*, user: User, lat: float, lng: float, budget: tuple[int, float] | None = None) -> bool:
+    """A driver's position, kept in the store of live positions (never the database): no
+    query, since the store is keyed by user. Whether it was stored (at most one report per
+    `DISPATCH_LOCATION_INTERVAL`; a faster one is ignored). `budget` (requests, seconds):
+    the driver's requests counted in the same step, `wemoov.geo.TooManyReports` beyond it."""
+    return geo.positions().report(user.pk, lat, lng, budget=budget)
 
 
 def _save_vehicle(vehicle: Vehicle, fields: list[str] | None = None) -> Vehicle:

@@ -13,17 +13,20 @@ from rest_framework.test import APIClient
 
 from demo.factories import AdminFactory, ClientFactory, DriverFactory, VehicleFactory
 from wemoov.cache import clear_local, reset_figures
+from wemoov.geo import positions
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Each test starts with an empty cache and fresh cache figures."""
+    """Each test starts with an empty cache, fresh cache figures and no live positions."""
     cache.clear()
     clear_local()
     reset_figures()
+    positions().clear()
     yield
     cache.clear()
     clear_local()
+    positions().clear()
 
 
 def pytest_collection_modifyitems(config, items):

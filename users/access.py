@@ -49,6 +49,8 @@ API: dict[tuple[str, str], str | None] = {
     ("booking-complete", "POST"): None,
     ("booking-rate", "POST"): None,
     ("payment-list", "POST"): None,
+    ("driver-me-location", "PUT"): None,
+    ("booking-nearby", "GET"): None,
     # --- Users. PATCH also needs API_FIELDS' permission for each such field in the body.
     ("user-list", "GET"): "users.view_user",
     ("user-detail", "GET"): "users.view_user",
@@ -66,6 +68,8 @@ API: dict[tuple[str, str], str | None] = {
     ("booking-detail", "GET"): "bookings.view_booking",
     ("booking-assign", "POST"): "bookings.assign_booking",
     ("booking-cancel", "POST"): "bookings.cancel_booking",
+    # Dispatch: the available drivers near a pending booking serve its assignment.
+    ("booking-nearby-drivers", "GET"): "bookings.assign_booking",
     # --- Payments.
     ("payment-list", "GET"): "payments.view_payment",
     ("payment-detail", "GET"): "payments.view_payment",

@@ -8,6 +8,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from users.credentials import credentials_changed
+from wemoov import geo
 
 
 class Role(models.TextChoices):
@@ -103,6 +104,9 @@ class User(AbstractBaseUser, PermissionsMixin):
             super().save(*args, **kwargs)
             if existing and not (update_fields is not None and set(update_fields) <= {"last_login"}):
                 self.revoke_credentials(delete_tokens=password_set or not self.is_active)
+                if not self.is_active or self.role != Role.DRIVER:
+                    # A deactivated user, or one who is no driver, is out of dispatch at once.
+                    geo.forget_on_commit(self.pk)
 
     def revoke_credentials(self, *, delete_tokens: bool) -> None:
         """Every path that changes a user ends here (see `users.credentials`): the cached

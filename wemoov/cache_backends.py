@@ -262,3 +262,8 @@ class RedisCache(redis.RedisCache):
 
     def get(self, key, default=None, version=None):
         return _counted_get("redis", super().get, key, default, version)
+
+    def redis_client(self):
+        """The ``redis.Redis`` client of the primary's pool, for commands Django's cache API
+        does not have (the live positions' geo set, ``wemoov.geo``)."""
+        return self._cache.get_client(write=True)

@@ -98,5 +98,10 @@ class ProviderUnavailable(DomainError):
     default_message = "The payment provider is unavailable; nothing was changed. Try again shortly."
 
 
+class NoLocation(Conflict):
+    code = "no_location"
+    default_message = "No recent position: report your location first."
+
+
 # The contract's 409 codes, in the order the contract lists them (the schema's enum).
 CONFLICT_CODES: tuple[str, ...] = tuple(cls.code for cls in Conflict.__subclasses__())

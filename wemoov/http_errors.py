@@ -15,6 +15,7 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 
 from wemoov import errors
+from wemoov.geo import PositionsUnavailable, TooManyReports
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,11 @@ def exception_handler(exc, context):
         exc = PayloadTooLarge()
     elif isinstance(exc, SuspiciousOperation):
         exc = exceptions.ParseError(str(exc) or "Bad request.")
+    elif isinstance(exc, TooManyReports):
+        exc = exceptions.Throttled(wait=exc.wait)
+    elif isinstance(exc, PositionsUnavailable):
+        logger.error("live positions unavailable: %s", exc)
+        exc = ServiceUnavailable("Live positions are unavailable; try again shortly.")
     elif is_database_outage(exc):
         logger.error("database unavailable: %s", exc)
         exc = ServiceUnavailable()

@@ -34,6 +34,7 @@ Throttled = _error("Throttled", ["throttled"])
 ParseError = _error("ParseError", ["parse_error"])
 IdempotencyKeyReused = _error("IdempotencyKeyReused", ["unprocessable_entity"])
 ProviderUnavailable = _error("ProviderUnavailable", ["provider_unavailable"])
+ServiceUnavailable = _error("ServiceUnavailable", ["service_unavailable"])
 
 THROTTLED = {429: OpenApiResponse(Throttled, description="Too many requests; see Retry-After.")}
 # Every endpoint behind a login: no valid token (or session), or too many requests.

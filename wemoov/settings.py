@@ -350,6 +350,12 @@ PAYMENT_RECONCILE_AFTER = env_int("PAYMENT_RECONCILE_AFTER", 600)
 PAYMENT_EVENTS_WORKER = env_bool("PAYMENT_EVENTS_WORKER", True)
 if STRIPE_SECRET_KEY and not (STRIPE_WEBHOOK_SECRETS and PAYMENT_RETURN_URL):
     raise ImproperlyConfigured("STRIPE_SECRET_KEY needs STRIPE_WEBHOOK_SECRETS and PAYMENT_RETURN_URL.")
+# --- Dispatch (live positions, wemoov/geo.py) -----------------------------------------------
+# A reported position counts this many seconds; at most one report per driver is stored per
+# interval; searches default to this radius (the API allows up to 50 km).
+DISPATCH_LOCATION_TTL = float(os.environ.get("DISPATCH_LOCATION_TTL", "60"))
+DISPATCH_LOCATION_INTERVAL = float(os.environ.get("DISPATCH_LOCATION_INTERVAL", "4"))
+DISPATCH_RADIUS_KM = float(os.environ.get("DISPATCH_RADIUS_KM", "5"))
 
 # --- Observability ------------------------------------------------------------------------
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")

@@ -80,6 +80,7 @@ WRITES = [
     ("patch", "/api/users/me/", "client"),
     ("patch", "/api/users/{id}/", "admin"),
     ("patch", "/api/drivers/me/", "driver"),
+    ("put", "/api/drivers/me/location/", "driver"),
     ("post", "/api/vehicles/", "admin"),
     ("patch", "/api/vehicles/{id}/", "admin"),
     ("post", "/api/bookings/", "client"),

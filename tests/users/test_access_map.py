@@ -98,6 +98,7 @@ CONTRACT_API = {
     ("booking-detail", "GET"): "bookings.view_booking",
     ("booking-assign", "POST"): "bookings.assign_booking",
     ("booking-cancel", "POST"): "bookings.cancel_booking",
+    ("booking-nearby-drivers", "GET"): "bookings.assign_booking",
     ("payment-list", "GET"): "payments.view_payment",
     ("payment-detail", "GET"): "payments.view_payment",
     ("payment-confirm", "POST"): "payments.confirm_payment",

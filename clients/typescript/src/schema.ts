@@ -163,6 +163,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/bookings/{id}/nearby-drivers/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The available drivers nearest to a pending booking's pickup (available, active, with an available vehicle, a position reported within `DISPATCH_LOCATION_TTL`), within `radius_km` (default `DISPATCH_RADIUS_KM`, 5; at most 50), nearest first, at most `limit` (default 10, at most 50). */
+        get: operations["api_bookings_nearby_drivers_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/bookings/{id}/rate/": {
         parameters: {
             query?: never;
@@ -191,6 +208,23 @@ export interface paths {
         put?: never;
         /** @description Bookings and their lifecycle. Who sees what: `bookings.selectors.booking_list_for`. */
         post: operations["api_bookings_start_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/bookings/nearby/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The unassigned pending bookings whose pickup is within `radius_km` (default `DISPATCH_RADIUS_KM`, 5; at most 50) of the driver's last reported position, nearest first, at most `limit` (default 20, at most 50). Without a position reported within `DISPATCH_LOCATION_TTL`: 409 `no_location`. */
+        get: operations["api_bookings_nearby_retrieve"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -253,6 +287,23 @@ export interface paths {
         head?: never;
         /** @description A driver's own profile; `is_available` is the only writable field. */
         patch: operations["api_drivers_me_partial_update"];
+        trace?: never;
+    };
+    "/api/drivers/me/location/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** @description Report the driver's position. At most one report every 4 s is stored (a faster one is answered 204 and ignored); a position counts for `DISPATCH_LOCATION_TTL` (60 s), then the driver is out of dispatch until their next report. */
+        put: operations["api_drivers_me_location_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/payments/": {
@@ -685,6 +736,20 @@ export interface components {
             scheduled_before?: string[];
             page_size?: string[];
         };
+        BookingNearbyConflict: {
+            detail: string;
+            code: components["schemas"]["BookingNearbyConflictCodeEnum"];
+        };
+        /**
+         * @description * `no_location` - No recent position: report your location first.
+         * @enum {string}
+         */
+        BookingNearbyConflictCodeEnum: "no_location";
+        /** @description Validation errors: a list of messages for each field that failed, and no other key. */
+        BookingNearbyFieldErrors: {
+            radius_km?: string[];
+            limit?: string[];
+        };
         BookingRateBadRequest: components["schemas"]["BookingRateFieldErrors"] | components["schemas"]["ParseError"];
         /** @description Validation errors: a list of messages for each field that failed, and no other key. */
         BookingRateFieldErrors: {
@@ -781,6 +846,19 @@ export interface components {
             page_size?: string[];
             ordering?: string[];
         };
+        DriverLocationBadRequest: components["schemas"]["DriverLocationFieldErrors"] | components["schemas"]["ParseError"];
+        /** @description Validation errors: a list of messages for each field that failed, and no other key. */
+        DriverLocationFieldErrors: {
+            lat?: string[];
+            lng?: string[];
+            non_field_errors?: string[];
+        };
+        DriverLocationRequest: {
+            /** Format: double */
+            lat: number;
+            /** Format: double */
+            lng: number;
+        };
         DriverRegisterRequest: {
             /** Format: email */
             email: string;
@@ -874,6 +952,55 @@ export interface components {
          * @enum {string}
          */
         MethodEnum: "card" | "mobile_money" | "cash";
+        NearbyBooking: {
+            readonly id: number;
+            readonly user: number;
+            readonly driver: number | null;
+            readonly vehicle: number | null;
+            readonly service_type: components["schemas"]["ServiceTypeEnum"];
+            readonly status: components["schemas"]["BookingStatusEnum"];
+            readonly pickup_address: string;
+            /** Format: double */
+            readonly pickup_lat: number;
+            /** Format: double */
+            readonly pickup_lng: number;
+            readonly dropoff_address: string;
+            /** Format: double */
+            readonly dropoff_lat: number;
+            /** Format: double */
+            readonly dropoff_lng: number;
+            /** Format: decimal */
+            readonly distance_km: string;
+            /** Format: decimal */
+            readonly price: string;
+            /** Format: date-time */
+            readonly scheduled_date: string;
+            readonly rating: number | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+            /** Format: decimal */
+            readonly distance_km_to_pickup: string;
+        };
+        NearbyBookings: {
+            readonly results: components["schemas"]["NearbyBooking"][];
+        };
+        NearbyDriver: {
+            readonly driver: components["schemas"]["Driver"];
+            /** Format: decimal */
+            readonly distance_km: string;
+            /** Format: date-time */
+            readonly located_at: string;
+        };
+        NearbyDrivers: {
+            readonly results: components["schemas"]["NearbyDriver"][];
+        };
+        /** @description Validation errors: a list of messages for each field that failed, and no other key. */
+        NearbyDriversFieldErrors: {
+            radius_km?: string[];
+            limit?: string[];
+        };
         NotAuthenticated: {
             detail: string;
             code: components["schemas"]["NotAuthenticatedCodeEnum"];
@@ -1160,6 +1287,15 @@ export interface components {
          * @enum {string}
          */
         ServiceTypeEnum: "ride" | "delivery" | "rental";
+        ServiceUnavailable: {
+            detail: string;
+            code: components["schemas"]["ServiceUnavailableCodeEnum"];
+        };
+        /**
+         * @description * `service_unavailable` - service_unavailable
+         * @enum {string}
+         */
+        ServiceUnavailableCodeEnum: "service_unavailable";
         /**
          * @description * `checkout.session` - checkout.session
          * @enum {string}
@@ -1995,6 +2131,95 @@ export interface operations {
             };
         };
     };
+    api_bookings_nearby_drivers_retrieve: {
+        parameters: {
+            query?: {
+                limit?: number;
+                radius_km?: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NearbyDrivers"];
+                };
+            };
+            /** @description Invalid query parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NearbyDriversFieldErrors"];
+                };
+            };
+            /** @description Not authenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotAuthenticated"];
+                };
+            };
+            /** @description Your role may not use this endpoint; or you do not hold the permission to assign bookings; or a staff member without `bookings.assign_booking`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionDenied"];
+                };
+            };
+            /** @description Not found (or not visible to you). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotFound"];
+                };
+            };
+            /** @description The object's state forbids the action: invalid_transition. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TransitionConflict"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+            /** @description The store of live positions is unreachable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailable"];
+                };
+            };
+        };
+    };
     api_bookings_rate_create: {
         parameters: {
             query?: never;
@@ -2140,6 +2365,84 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    api_bookings_nearby_retrieve: {
+        parameters: {
+            query?: {
+                limit?: number;
+                radius_km?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NearbyBookings"];
+                };
+            };
+            /** @description Invalid query parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingNearbyFieldErrors"];
+                };
+            };
+            /** @description Not authenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotAuthenticated"];
+                };
+            };
+            /** @description Your role may not use this endpoint. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionDenied"];
+                };
+            };
+            /** @description The object's state forbids the action: no_location. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingNearbyConflict"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+            /** @description The store of live positions is unreachable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -2399,6 +2702,75 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    api_drivers_me_location_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DriverLocationRequest"];
+            };
+        };
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input: field errors, or a body that is not JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DriverLocationBadRequest"];
+                };
+            };
+            /** @description Not authenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotAuthenticated"];
+                };
+            };
+            /** @description Your role may not use this endpoint; or with session authentication, the CSRF check failed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionDenied"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+            /** @description The store of live positions is unreachable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };

@@ -22,14 +22,13 @@ from tqdm import tqdm
 
 from bookings.models import Booking, BookingStatus, ServiceType
 from bookings.services import booking_price, great_circle_km
+from demo.abidjan import LAT, LNG  # pickups and drop-offs in Abidjan, where dispatch_simulate drives
 from fleet.models import Driver, Vehicle, VehicleType
 from payments.models import Payment, PaymentMethod, PaymentStatus
 from users.models import Role, User
 from wemoov.models import IdempotencyRecord
 
 DAYS = 395  # 13 months
-# Abidjan-ish bounding box: coordinates stay plausible for a West African city.
-LAT, LNG = (5.25, 5.45), (-4.10, -3.90)
 STREETS = [
     "Boulevard Latrille",
     "Rue des Jardins",
