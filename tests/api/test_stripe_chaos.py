@@ -11,9 +11,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -29,6 +26,7 @@ from knox.models import AuthToken
 
 from demo.factories import BookingFactory, ClientFactory
 from payments.models import EventOutcome, Payment, PaymentTransition, ProviderEvent
+from tests.gunicorn import gunicorn
 from tests.stripe_standin import SECRET_KEY, WEBHOOK_SECRET, StripeStandIn, signed
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -49,47 +47,18 @@ def stripe_server(settings):
         settings.STRIPE_WEBHOOK_SECRETS = [WEBHOOK_SECRET]
         settings.STRIPE_API_BASE = standin.url
         settings.PAYMENT_RETURN_URL = RETURN_URL
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        db = connection.settings_dict
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "wemoov.settings_test",
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-            "CACHE_URL": django_settings.CACHE_URL,
-            "BIND": f"127.0.0.1:{port}",
-            "WEB_CONCURRENCY": "3",
-            "STRIPE_SECRET_KEY": SECRET_KEY,
-            "STRIPE_WEBHOOK_SECRETS": WEBHOOK_SECRET,
-            "STRIPE_API_BASE": standin.url,
-            "PAYMENT_RETURN_URL": RETURN_URL,
-            "PAYMENT_EVENTS_WORKER": "1",
-            "THROTTLE_USER": "100000/min",
-        }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "python:wemoov.gunicorn_conf", "wemoov.wsgi"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
+        server = gunicorn(
+            3,
+            STRIPE_SECRET_KEY=SECRET_KEY,
+            STRIPE_WEBHOOK_SECRETS=WEBHOOK_SECRET,
+            STRIPE_API_BASE=standin.url,
+            PAYMENT_RETURN_URL=RETURN_URL,
+            PAYMENT_EVENTS_WORKER="1",
+            THROTTLE_USER="100000/min",
+            CONN_MAX_AGE="60",
         )
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{url}/health/", timeout=1).read()
-                break
-            except urllib.error.HTTPError:
-                break
-            except OSError:
-                time.sleep(0.2)
-        try:
+        with server as url:
             yield url, standin
-        finally:
-            os.killpg(process.pid, 15)
-            process.wait(timeout=20)
 
 
 def _post(url: str, body: bytes, headers: dict) -> tuple[int, dict]:
