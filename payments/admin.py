@@ -11,9 +11,12 @@ from django.utils.html import format_html
 from bookings.admin import BookingAdmin
 from bookings.models import Booking
 from payments.models import Payment, PaymentTransition
+from payments.serializers import PAYMENT_FIELDS
 from payments.services import booking_cancel_and_settle, payment_confirm, payment_fail, payment_refund
+from users.access import ADMIN_VIEWS
 from users.selectors import user_ids_matching
-from wemoov.admin import FastChangeListAdmin, TransitionInline, confirm_then_apply, status_badge
+from wemoov.admin import CsvExportMixin, FastChangeListAdmin, TransitionInline, confirm_then_apply, status_badge
+from wemoov.exports import columns_for
 from wemoov.models import Via
 
 
@@ -67,7 +70,9 @@ class PaymentTransitionInline(TransitionInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(FastChangeListAdmin):
+class PaymentAdmin(CsvExportMixin, FastChangeListAdmin):
+    export_columns = columns_for(Payment, [*PAYMENT_FIELDS, "user_email"], user_email="user__email")
+    export_permission = ADMIN_VIEWS[("payments.payment", "export")]
     list_display = ["id", "booking_link", "client_email", "amount", "currency", "method", "status_badge", "created_at"]
     list_filter = ["status", "method", "created_at"]
     list_select_related = ["user"]

@@ -43,3 +43,23 @@ class StaffPermission(BasePermission):
         match = request.resolver_match
         permission = api_permission(match.url_name if match else None, request.method)
         return permission is not False and staff_may(user, permission)
+
+
+# --- CSV exports of the admin's lists (issue 19) --------------------------------------------
+# Each list's export is two doors: the page `<list URL>export/` and the changelist action
+# `export_csv`; both need the list's export permission (wemoov.admin.CsvExportMixin).
+EXPORT_PERMISSIONS: dict[str, str] = {
+    "bookings.booking": "bookings.export_booking",
+    "payments.payment": "payments.export_payment",
+    "users.user": "users.export_user",
+    "fleet.driver": "fleet.export_driver",
+    "fleet.vehicle": "fleet.export_vehicle",
+}
+ADMIN_ACTIONS.update({(label, "export_csv"): permission for label, permission in EXPORT_PERMISSIONS.items()})
+
+# ("app_label.model_name", page name) -> the permission that opens an admin page under a
+# model's admin that is not an action (the export page). If another branch adds such a map
+# of admin pages, these rows belong in it.
+ADMIN_VIEWS: dict[tuple[str, str], str] = {
+    (label, "export"): permission for label, permission in EXPORT_PERMISSIONS.items()
+}

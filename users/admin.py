@@ -10,15 +10,20 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from users.access import ADMIN_VIEWS
 from users.models import User
 from users.selectors import user_search
+from users.serializers import USER_FIELDS
 from users.services import user_update
-from wemoov.admin import FastChangeListAdmin, confirm_then_apply
+from wemoov.admin import CsvExportMixin, FastChangeListAdmin, confirm_then_apply
 from wemoov.cache import USER_STATS, invalidate_key_on_commit
+from wemoov.exports import columns_for
 
 
 @admin.register(User)
-class UserAdmin(FastChangeListAdmin, DjangoUserAdmin):
+class UserAdmin(CsvExportMixin, FastChangeListAdmin, DjangoUserAdmin):
+    export_columns = columns_for(User, USER_FIELDS)
+    export_permission = ADMIN_VIEWS[("users.user", "export")]
     ordering = ["-created_at"]
     list_display = ["email", "first_name", "last_name", "role", "is_active", "created_at"]
     list_filter = ["role", "is_active", "created_at"]

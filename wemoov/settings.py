@@ -335,6 +335,10 @@ WEMOOV_PRICING = {
 WEMOOV_SCHEDULE_GRACE_SECONDS = 60
 WEMOOV_IDEMPOTENCY_TTL_HOURS = 24
 
+# --- CSV exports of the admin's lists (wemoov/exports.py) -------------------------------------
+# Rows read per keyset batch (one query each, one chunk of the response): memory holds one batch.
+EXPORT_BATCH_SIZE = env_int("EXPORT_BATCH_SIZE", 5000)
+
 # --- Observability ------------------------------------------------------------------------
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
 SLOW_QUERY_MS = env_int("SLOW_QUERY_MS", 200)
