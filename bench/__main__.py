@@ -9,6 +9,8 @@
     python -m bench --admin-only    # only the back office section (seeds at full size, measures
                                     # each admin page; replaces that section of docs/benchmarks.md)
     python -m bench --admin-only --reuse   # the same on the data already in the bench database
+    python -m bench --exports-only [--reuse] [--with-10m]   # only the CSV exports section (seeds at
+                                    # full size; --with-10m then grows to 10M for manage.py export)
 
 It uses its own database (BENCH_DATABASE_URL, or DATABASE_URL's server with the database
 name `--db-name`, default `wemoov_bench`), which it recreates, and the Redis database
@@ -82,8 +84,11 @@ def main(argv: list[str] | None = None) -> int:
         "--grow-existing", action="store_true", help="with --with-10m: keep the database as it is and only grow it"
     )
     parser.add_argument("--admin-only", action="store_true", help="only the back office section")
+    parser.add_argument("--exports-only", action="store_true", help="only the CSV exports section")
     parser.add_argument(
-        "--reuse", action="store_true", help="with --admin-only: measure the data already in the bench database"
+        "--reuse",
+        action="store_true",
+        help="with --admin-only or --exports-only: measure the data already in the bench database",
     )
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     args = parser.parse_args(argv)
@@ -91,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     repeat = args.repeat or (3 if args.quick else 7)
 
     url = _bench_database_url(args.db_name)
-    if not args.grow_existing and not (args.admin_only and args.reuse):
+    if not args.grow_existing and not ((args.admin_only or args.exports_only) and args.reuse):
         _recreate_database(url)
     _configure_environment(url)
 
@@ -109,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     small = {k: max(1, v // 10) for k, v in sizes.items()}
 
     scale_repeat = 5 if args.quick else 41
+    if args.exports_only:
+        return _exports_only(report, sizes, reuse=args.reuse, out=Path(args.out), quick=args.quick, ten=args.with_10m)
     if args.admin_only:
         return _admin_only(report, sizes, reuse=args.reuse, out=Path(args.out), quick=args.quick)
     if args.grow_existing:
@@ -146,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         sections.http(report, quick=args.quick)
     print("== the back office at scale", flush=True)
     sections.admin_pages(report, repeat=3 if args.quick else 5)
+    print("== CSV exports", flush=True)
+    from bench import exports
+
+    exports.record(report, exports.measure(quick=args.quick))
     report.add_total_time(time.perf_counter() - started)
     text = report.render()
     print(text)
@@ -180,6 +191,23 @@ def _admin_only(report, sizes: dict, *, reuse: bool, out: Path, quick: bool) -> 
     document = out.read_text() if out.exists() else "# Benchmarks\n"
     out.write_text(report.merge_admin_section(document, report.admin_section))
     print(f"back office section written to {out}")
+    return 0
+
+
+def _exports_only(report, sizes: dict, *, reuse: bool, out: Path, quick: bool, ten: bool) -> int:
+    from bench import exports, sections
+    from bench.report import merge_section
+
+    if not reuse:
+        print(f"== seed at full size: {sizes['bookings']:,} bookings", flush=True)
+        sections.seed(report, sizes, label="small")
+    sections.vacuum_analyze()
+    print("== CSV exports", flush=True)
+    text = exports.record(report, exports.measure(with_10m=ten, quick=quick))
+    print(text)
+    document = out.read_text() if out.exists() else "# Benchmarks\n"
+    out.write_text(merge_section(document, text, exports.BEGIN, exports.END))
+    print(f"exports section written to {out}")
     return 0
 
 

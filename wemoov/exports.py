@@ -120,10 +120,14 @@ def _renderer(column: Column, tz) -> Callable[[Any], Any] | None:
 
         return decimal
     if column.kind == TIMESTAMP:
+        utc = getattr(tz, "key", None) == "UTC" or tz is UTC
 
         def timestamp(value):
             if value is None:
                 return None
+            text = value.isoformat()
+            if utc and text.endswith("+00:00"):  # read in UTC, written in UTC: no conversion
+                return text[:-6] + "Z"
             text = value.astimezone(tz).isoformat()
             return text[:-6] + "Z" if text.endswith("+00:00") else text
 
@@ -229,11 +233,13 @@ def export_csv(
         renderers = [(i, r) for i, r in enumerate(_renderer(c, tz) for c in columns) if r is not None]
         with read_snapshot(queryset.db):
             for batch in keyset_batches(queryset, lookups, batch_size):
-                for values in batch:
-                    cells = list(values)
+                if renderers:  # column by column: no Python loop per cell
+                    cells = list(zip(*batch, strict=True))
                     for i, render in renderers:
-                        cells[i] = render(cells[i])
-                    writer.writerow(cells)
+                        cells[i] = map(render, cells[i])
+                    writer.writerows(zip(*cells, strict=True))
+                else:
+                    writer.writerows(batch)
                 rows += len(batch)
                 if progress:
                     progress(len(batch))

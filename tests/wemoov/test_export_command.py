@@ -103,3 +103,8 @@ def test_an_unwritable_output_is_a_command_error(tmp_path, bookings):
     with pytest.raises(CommandError, match="Cannot write"):
         call_command("export", "bookings", output=str(tmp_path / "no" / "such" / "dir.csv"), no_progress=True)
     assert ExportRecord.objects.count() == 0
+
+
+def test_a_device_or_pipe_is_written_to_as_it_is(bookings):
+    call_command("export", "bookings", output="/dev/null", no_progress=True)
+    assert ExportRecord.objects.get().row_count == len(bookings)

@@ -92,8 +92,12 @@ class Command(BaseCommand):
         out.flush()
 
     def _write_file(self, stream, path: Path) -> None:
-        """Written beside the target and renamed once complete: a stopped export leaves no
-        half-written file under the name asked for."""
+        """A file is written beside the target and renamed once complete: a stopped export
+        leaves no half-written file under the name asked for."""
+        if path.exists() and not path.is_file():  # /dev/null, a named pipe: written as it is
+            with path.open("wb") as out:
+                self._write(stream, out)
+            return
         partial = path.with_name(f".{path.name}.partial")
         try:
             with partial.open("wb") as out:
