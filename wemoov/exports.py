@@ -24,7 +24,14 @@ for the admin's `export/` page, its `export_csv` action and `manage.py export`.
 The transaction outlives the view that returns the streaming response: it is opened when
 the response's iterator starts and closed when it ends or is closed (a client that goes
 away: the WSGI server closes the response, which closes the generator before Django's
-`request_finished` closes old connections), on the database the list's queryset reads.
+`request_finished` closes old connections), on the database the list's queryset reads
+(`queryset.db`: the snapshot and the reads are on the same connection whatever the router
+says). A generator abandoned mid-stream without being closed leaves its connection out of
+autocommit, and `request_finished` then closes that connection, which ends the transaction.
+The view runs outside any `atomic` block (no ATOMIC_REQUESTS here; with it, the view's block
+would be over before the stream starts). Under ASGI, Django consumes a synchronous streaming
+iterator whole before sending it: exports stream as designed under WSGI (gunicorn), as
+deployed.
 """
 
 from __future__ import annotations
