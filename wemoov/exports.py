@@ -172,6 +172,46 @@ def read_snapshot(using: str):
     raise NotImplementedError(f"No read snapshot for {connection.vendor}")
 
 
+@contextmanager
+def _fast_timestamps(using: str):
+    """On PostgreSQL, timestamps read by psycopg's C loader for the export's duration.
+
+    Django's own loader (a subclass of psycopg's pure-Python one, for its time zone) cost
+    a third of an export's CPU: three timestamps a row parsed by a regular expression. The
+    C loader gives the same instants (in the session's time zone, which Django sets to UTC;
+    the cells are converted to the current time zone anyway). Restored afterwards: the
+    connection outlives the export."""
+    connection = connections[using]
+    if connection.vendor != "postgresql" or not settings.USE_TZ:
+        yield
+        return
+    from psycopg import adapters as psycopg_adapters
+    from psycopg.adapt import Loader
+    from psycopg.pq import Format
+
+    connection.ensure_connection()
+    adapters = connection.connection.adapters
+    oid = adapters.types["timestamptz"].oid
+    django_loader = adapters.get_loader(oid, Format.TEXT)
+    fast = psycopg_adapters.get_loader(oid, Format.TEXT)  # psycopg's C loader, when installed
+
+    class ExportTimestamptzLoader(Loader):
+        timezone = django_loader.timezone  # Django's cursors compare it with their own
+
+        def __init__(self, oid, context=None):
+            super().__init__(oid, context)
+            self.load = fast(oid, context).load  # the C loader's own method, no Python frame
+
+        def load(self, data):  # the Loader protocol's method, shadowed by the C one above
+            return fast(self.oid, self._tx).load(data)
+
+    adapters.register_loader(oid, ExportTimestamptzLoader)
+    try:
+        yield
+    finally:
+        adapters.register_loader(oid, django_loader)
+
+
 def keyset_batches(queryset: models.QuerySet, lookups: Sequence[str], batch_size: int) -> Iterator[list[tuple]]:
     """The queryset's rows as `values_list(*lookups)` tuples, `batch_size` at a time in
     primary-key order: `WHERE pk > <last pk of the previous batch> ORDER BY pk LIMIT n`.
@@ -238,7 +278,7 @@ def export_csv(
         yield _taken(buffer)
         tz = timezone.get_current_timezone()
         renderers = [(i, r) for i, r in enumerate(_renderer(c, tz) for c in columns) if r is not None]
-        with read_snapshot(queryset.db):
+        with read_snapshot(queryset.db), _fast_timestamps(queryset.db):
             for batch in keyset_batches(queryset, lookups, batch_size):
                 if renderers:  # column by column: no Python loop per cell
                     cells = list(zip(*batch, strict=True))

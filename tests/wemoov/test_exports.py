@@ -204,3 +204,24 @@ def test_a_whole_export_through_a_real_http_server(live_server, client_user, set
     assert [int(row["id"]) for row in _rows(body)] == sorted(b.pk for b in made)
     record = ExportRecord.objects.get()
     assert (record.status, record.row_count, record.user_email) == ("completed", 30, staff.email)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_exports_fast_timestamp_loader_is_the_connections_only_while_it_runs(client_user):
+    from psycopg.pq import Format
+
+    booking = BookingFactory(user=client_user)
+    connection.ensure_connection()
+    adapters = connection.connection.adapters
+    oid = adapters.types["timestamptz"].oid
+    django_loader = adapters.get_loader(oid, Format.TEXT)
+    stream = _export()
+    next(stream), next(stream)
+    during = adapters.get_loader(oid, Format.TEXT)
+    rest = b"".join(stream)
+    assert during is not django_loader
+    assert during.timezone == django_loader.timezone
+    assert adapters.get_loader(oid, Format.TEXT) is django_loader
+    assert Booking.objects.get(pk=booking.pk).created_at == booking.created_at
+    assert rest == b""  # one batch held every row
