@@ -39,8 +39,10 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC
 from decimal import Decimal
@@ -230,6 +232,46 @@ def keyset_batches(queryset: models.QuerySet, lookups: Sequence[str], batch_size
         last = rows[-1][position]
 
 
+def read_ahead(batches: Callable[[], Iterator[list]], using: str) -> Iterator[list]:
+    """The batches of `batches()`, each next one read by a second thread while the caller
+    writes out the current one: the database's time and the network's overlap with the
+    CSV's (psycopg waits for the server without the GIL). Both threads use the export's
+    own connection (and so its snapshot), one at a time: the reader only ever runs the next
+    query, the caller never touches the database until this iterator is closed, which
+    stops the reader and waits for it. At most three batches are in memory at once."""
+    wrapper = connections[using]
+    handoff: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+    done = object()
+
+    def read() -> None:
+        connections[using] = wrapper  # this thread's alias: the export's connection
+        try:
+            for batch in batches():
+                handoff.put(batch)
+                if stop.is_set():
+                    return
+            handoff.put(done)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            handoff.put(exc)
+
+    wrapper.inc_thread_sharing()
+    reader = threading.Thread(target=read, name="export-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while (item := handoff.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while reader.is_alive():  # unblock a reader waiting to hand a batch over
+            with suppress(queue.Empty):
+                handoff.get(timeout=0.05)
+        reader.join()
+        wrapper.dec_thread_sharing()
+
+
 def _taken(buffer: io.StringIO) -> bytes:
     """What csv.writer wrote since the last call, as UTF-8; the buffer is emptied."""
     text = buffer.getvalue()
@@ -278,8 +320,12 @@ def export_csv(
         yield _taken(buffer)
         tz = timezone.get_current_timezone()
         renderers = [(i, r) for i, r in enumerate(_renderer(c, tz) for c in columns) if r is not None]
-        with read_snapshot(queryset.db), _fast_timestamps(queryset.db):
-            for batch in keyset_batches(queryset, lookups, batch_size):
+        with (
+            read_snapshot(queryset.db),
+            _fast_timestamps(queryset.db),
+            closing(read_ahead(lambda: keyset_batches(queryset, lookups, batch_size), queryset.db)) as batches,
+        ):
+            for batch in batches:
                 if renderers:  # column by column: no Python loop per cell
                     cells = list(zip(*batch, strict=True))
                     for i, render in renderers:

@@ -153,8 +153,11 @@ def test_an_export_closed_early_is_recorded_interrupted_and_leaves_no_transactio
     stream = _export(batch_size=2)
     next(stream), next(stream)  # header and the first batch; then the client goes away
     in_snapshot = connection.in_atomic_block or connection.connection.in_transaction
+    reading_ahead = [t for t in threading.enumerate() if t.name == "export-read-ahead"]
     stream.close()
     assert in_snapshot
+    assert len(reading_ahead) == 1
+    assert not reading_ahead[0].is_alive()  # the reader is stopped before the snapshot ends
     record = ExportRecord.objects.get()
     assert (record.status, record.row_count) == ("interrupted", 2)
     assert record.finished_at is not None
