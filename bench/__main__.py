@@ -13,6 +13,8 @@
                                     # into docs/benchmarks.md as a section of its own
     python -m bench --dispatch-only # only the dispatch section (seeds 100k drivers and 1M bookings,
                                     # measures under gunicorn; replaces that section of docs/benchmarks.md)
+    python -m bench --exports-only [--reuse] [--with-10m]   # only the CSV exports section (seeds at
+                                    # full size; --with-10m then grows to 10M for manage.py export)
 
 It uses its own database (BENCH_DATABASE_URL, or DATABASE_URL's server with the database
 name `--db-name`, default `wemoov_bench`), which it recreates, and the Redis database
@@ -86,10 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--admin-only", action="store_true", help="only the back office section")
     parser.add_argument("--dispatch-only", action="store_true", help="only the dispatch section")
+    parser.add_argument("--exports-only", action="store_true", help="only the CSV exports section")
     parser.add_argument(
         "--reuse",
         action="store_true",
-        help="with --admin-only or --dispatch-only: measure the data already in the bench database",
+        help="with --admin-only, --dispatch-only or --exports-only: measure the data already in the bench database",
     )
     parser.add_argument("--webhooks-only", action="store_true", help="only the provider callbacks section")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
@@ -98,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     repeat = args.repeat or (3 if args.quick else 7)
 
     url = _bench_database_url(args.db_name)
-    if not args.grow_existing and not ((args.admin_only or args.dispatch_only) and args.reuse):
+    if not args.grow_existing and not ((args.admin_only or args.dispatch_only or args.exports_only) and args.reuse):
         _recreate_database(url)
     _configure_environment(url)
 
@@ -120,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         return _webhooks_only(Path(args.out), quick=args.quick)
     if args.dispatch_only:
         return _dispatch_only(reuse=args.reuse, out=Path(args.out), quick=args.quick)
+    if args.exports_only:
+        return _exports_only(report, sizes, reuse=args.reuse, out=Path(args.out), quick=args.quick, ten=args.with_10m)
     if args.admin_only:
         return _admin_only(report, sizes, reuse=args.reuse, out=Path(args.out), quick=args.quick)
     if args.grow_existing:
@@ -161,6 +166,11 @@ def main(argv: list[str] | None = None) -> int:
     from bench import webhooks
 
     callbacks = webhooks.section(webhooks.measure(quick=args.quick))
+
+    print("== CSV exports", flush=True)
+    from bench import exports
+
+    exports.record(report, exports.measure(quick=args.quick))
     report.add_total_time(time.perf_counter() - started)
     text = webhooks.merge(report.render(), callbacks)
     print(text)
@@ -226,6 +236,22 @@ def _dispatch_only(*, reuse: bool, out: Path, quick: bool) -> int:
     document = out.read_text() if out.exists() else "# Benchmarks\n"
     out.write_text(dispatch.merge(document, section))
     print(f"dispatch section written to {out}")
+
+
+def _exports_only(report, sizes: dict, *, reuse: bool, out: Path, quick: bool, ten: bool) -> int:
+    from bench import exports, sections
+    from bench.report import merge_section
+
+    if not reuse:
+        print(f"== seed at full size: {sizes['bookings']:,} bookings", flush=True)
+        sections.seed(report, sizes, label="small")
+    sections.vacuum_analyze()
+    print("== CSV exports", flush=True)
+    text = exports.record(report, exports.measure(with_10m=ten, quick=quick))
+    print(text)
+    document = out.read_text() if out.exists() else "# Benchmarks\n"
+    out.write_text(merge_section(document, text, exports.BEGIN, exports.END))
+    print(f"exports section written to {out}")
     return 0
 
 

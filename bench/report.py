@@ -48,6 +48,15 @@ def _memory() -> str:
         return "unknown"
 
 
+def merge_section(document: str, section: str, begin: str, end: str) -> str:
+    """Replace the section between the markers `begin` and `end` of an existing
+    docs/benchmarks.md (or add it at the end), leaving every other section as it is."""
+    if begin in document and end in document:
+        head, rest = document.split(begin, 1)
+        return head + section + rest.split(end, 1)[1]
+    return document.rstrip("\n") + "\n\n" + section + "\n"
+
+
 class Report:
     def __init__(self, *, quick: bool, scale: float) -> None:
         self.quick, self.scale = quick, scale
@@ -310,11 +319,7 @@ class Report:
     def merge_admin_section(cls, document: str, section: str) -> str:
         """Replace the back office section of an existing docs/benchmarks.md (or add it at
         the end), leaving every other section as it is."""
-        if cls.ADMIN_BEGIN in document and cls.ADMIN_END in document:
-            head, rest = document.split(cls.ADMIN_BEGIN, 1)
-            tail = rest.split(cls.ADMIN_END, 1)[1]
-            return head + section + tail
-        return document.rstrip("\n") + "\n\n" + section + "\n"
+        return merge_section(document, section, cls.ADMIN_BEGIN, cls.ADMIN_END)
 
     def add_total_time(self, seconds: float) -> None:
         self.total_seconds = seconds

@@ -16,14 +16,16 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from bookings.models import Booking, BookingStatus, BookingTransition
+from bookings.serializers import BOOKING_FIELDS
 from bookings.services import booking_assign
 from fleet.models import Driver, Vehicle
 from fleet.selectors import drivers_available_near
-from users.access import ADMIN_PAGES, CLIENT_SEARCH, require_page, staff_may
+from users.access import ADMIN_PAGES, ADMIN_VIEWS, CLIENT_SEARCH, require_page, staff_may
 from users.selectors import user_ids_matching
 from wemoov import geo
-from wemoov.admin import FastChangeListAdmin, TransitionInline, status_badge
+from wemoov.admin import CsvExportMixin, FastChangeListAdmin, TransitionInline, status_badge
 from wemoov.errors import DomainError, InvalidInput
+from wemoov.exports import columns_for
 from wemoov.geo import PositionsUnavailable
 from wemoov.models import Via
 
@@ -49,7 +51,9 @@ class AssignDriverForm(forms.Form):
             field.widget.is_required = field.required
 
 
-class BookingAdmin(FastChangeListAdmin):
+class BookingAdmin(CsvExportMixin, FastChangeListAdmin):
+    export_columns = columns_for(Booking, [*BOOKING_FIELDS, "user_email"], user_email="user__email")
+    export_permission = ADMIN_VIEWS[("bookings.booking", "export")]
     list_display = [
         "id",
         "client_email",

@@ -11,10 +11,12 @@ from django.utils.html import format_html
 from bookings.admin import BookingAdmin, booking_number
 from bookings.models import Booking
 from payments.models import Payment, PaymentTransition, ProviderEvent
+from payments.serializers import PAYMENT_FIELDS
 from payments.services import booking_cancel_and_settle, payment_confirm, payment_fail, payment_refund
-from users.access import ADMIN_LISTS, CLIENT_SEARCH, staff_may
+from users.access import ADMIN_LISTS, ADMIN_VIEWS, CLIENT_SEARCH, staff_may
 from users.selectors import user_ids_matching
-from wemoov.admin import FastChangeListAdmin, TransitionInline, confirm_then_apply, status_badge
+from wemoov.admin import CsvExportMixin, FastChangeListAdmin, TransitionInline, confirm_then_apply, status_badge
+from wemoov.exports import columns_for
 from wemoov.models import Via
 
 
@@ -92,7 +94,9 @@ class ProviderEventInline(admin.TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(FastChangeListAdmin):
+class PaymentAdmin(CsvExportMixin, FastChangeListAdmin):
+    export_columns = columns_for(Payment, [*PAYMENT_FIELDS, "user_email"], user_email="user__email")
+    export_permission = ADMIN_VIEWS[("payments.payment", "export")]
     list_display = ["id", "booking_link", "client_email", "amount", "currency", "method", "status_badge", "created_at"]
     list_filter = ["status", "method", "created_at"]
     list_select_related = ["user"]

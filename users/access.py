@@ -223,3 +223,23 @@ def require_page(request, name: str) -> None:
     """Raise 403 unless the request's user may open the admin page ``ADMIN_PAGES[name]``."""
     if not staff_may(request.user, ADMIN_PAGES[name]):
         raise PermissionDenied
+
+
+# --- CSV exports of the admin's lists (issue 19) --------------------------------------------
+# Each list's export is two doors: the page `<list URL>export/` and the changelist action
+# `export_csv`; both need the list's export permission (wemoov.admin.CsvExportMixin).
+EXPORT_PERMISSIONS: dict[str, str] = {
+    "bookings.booking": "bookings.export_booking",
+    "payments.payment": "payments.export_payment",
+    "users.user": "users.export_user",
+    "fleet.driver": "fleet.export_driver",
+    "fleet.vehicle": "fleet.export_vehicle",
+}
+ADMIN_ACTIONS.update({(label, "export_csv"): permission for label, permission in EXPORT_PERMISSIONS.items()})
+
+# ("app_label.model_name", page name) -> the permission that opens an admin page under a
+# model's admin that is not an action (the export page). If another branch adds such a map
+# of admin pages, these rows belong in it.
+ADMIN_VIEWS: dict[tuple[str, str], str] = {
+    (label, "export"): permission for label, permission in EXPORT_PERMISSIONS.items()
+}

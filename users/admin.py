@@ -22,16 +22,21 @@ from django.utils.html import format_html
 from knox.admin import AuthTokenAdmin as KnoxAuthTokenAdmin
 from knox.models import AuthToken
 
+from users.access import ADMIN_VIEWS
 from users.models import Role, User
 from users.selectors import user_search
+from users.serializers import USER_FIELDS
 from users.services import OWN_LOCKED_FIELDS, user_change_check, user_update
-from wemoov.admin import FastChangeListAdmin, confirm_then_apply
+from wemoov.admin import CsvExportMixin, FastChangeListAdmin, confirm_then_apply
 from wemoov.cache import USER_STATS, invalidate_key_on_commit
 from wemoov.errors import InvalidInput, NotPermitted
+from wemoov.exports import columns_for
 
 
 @admin.register(User)
-class UserAdmin(FastChangeListAdmin, DjangoUserAdmin):
+class UserAdmin(CsvExportMixin, FastChangeListAdmin, DjangoUserAdmin):
+    export_columns = columns_for(User, USER_FIELDS)
+    export_permission = ADMIN_VIEWS[("users.user", "export")]
     ordering = ["-created_at"]
     list_display = ["email", "first_name", "last_name", "role", "is_active", "created_at"]
     list_filter = ["role", "is_active", "created_at"]

@@ -73,3 +73,44 @@ class TransitionRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status} → {self.to_status} by {self.actor_email or 'unknown'} ({self.via})"
+
+
+class ExportStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    INTERRUPTED = "interrupted", "Interrupted"  # the client went away, or the command was stopped
+    FAILED = "failed", "Failed"
+
+
+class ExportRecord(models.Model):
+    """One CSV export of an admin list (the contract's Back office, "Exports"): who, which
+    list, with which filters and search (the list's query string, or a command's lookups),
+    which ticked rows when it was the `export_csv` action, how many rows, when it started
+    and finished. Written when the export starts streaming and completed when it ends.
+
+    In the kernel because the export building block (`wemoov.exports`) writes it and the
+    kernel imports no app. The user's email is copied, as the status history does, so the
+    record still says who exported after that account is renamed or deleted."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
+    user_email = models.EmailField(blank=True)
+    via = models.CharField(max_length=8, choices=Via.choices)
+    model_label = models.CharField("list", max_length=100)  # "bookings.booking"
+    query_string = models.TextField("filters", blank=True)
+    selected_ids = models.JSONField(null=True, blank=True)  # the ticked rows; null: the whole list
+    row_count = models.PositiveBigIntegerField(default=0)
+    status = models.CharField(max_length=12, choices=ExportStatus.choices, default=ExportStatus.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            # The superusers' list of exports, newest first.
+            models.Index(fields=["started_at"], name="export_record_started_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model_label} export by {self.user_email or self.via} ({self.status}, {self.row_count} rows)"

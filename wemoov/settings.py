@@ -356,6 +356,9 @@ if STRIPE_SECRET_KEY and not (STRIPE_WEBHOOK_SECRETS and PAYMENT_RETURN_URL):
 DISPATCH_LOCATION_TTL = float(os.environ.get("DISPATCH_LOCATION_TTL", "60"))
 DISPATCH_LOCATION_INTERVAL = float(os.environ.get("DISPATCH_LOCATION_INTERVAL", "4"))
 DISPATCH_RADIUS_KM = float(os.environ.get("DISPATCH_RADIUS_KM", "5"))
+# --- CSV exports of the admin's lists (wemoov/exports.py) -------------------------------------
+# Rows read per keyset batch (one query each, one chunk of the response): memory holds one batch.
+EXPORT_BATCH_SIZE = env_int("EXPORT_BATCH_SIZE", 5000)
 
 # --- Observability ------------------------------------------------------------------------
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
