@@ -15,8 +15,8 @@ and is counted). Applied: how long after the last callback every stored event wa
 from __future__ import annotations
 
 import hashlib
-import http.client
 import hmac
+import http.client
 import json
 import os
 import random
