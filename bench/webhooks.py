@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import random
+import re
 import socket
 import statistics
 import threading
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -96,16 +97,23 @@ def _signature(body: str) -> str:
     return f"t={t},v1={hmac.new(WEBHOOK_SECRET.encode(), f'{t}.{body}'.encode(), hashlib.sha256).hexdigest()}"
 
 
-def _send(url: str, body: str) -> int:
-    request = urllib.request.Request(
-        url, data=body.encode(), headers={"Content-Type": "application/json", "Stripe-Signature": _signature(body)}
-    )
+def _send(url: str, body: str) -> tuple[int, float, float]:
+    """POST one callback on a new connection: its status, the seconds the connection took to
+    open, and the server's own time (Server-Timing `total`, in ms; 0 when absent)."""
+    parts = urllib.parse.urlsplit(url)
+    started = time.perf_counter()
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            response.read()
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
+        connection.connect()
+        connected = time.perf_counter()
+        headers = {"Content-Type": "application/json", "Stripe-Signature": _signature(body), "Connection": "close"}
+        connection.request("POST", parts.path, body=body.encode(), headers=headers)
+        response = connection.getresponse()
+        response.read()
+        timing = re.search(r"total;dur=([0-9.]+)", response.getheader("Server-Timing") or "")
+        return response.status, connected - started, float(timing.group(1)) if timing else 0.0
+    finally:
+        connection.close()
 
 
 def _percentile(values: list[float], percent: float) -> float:
@@ -142,19 +150,26 @@ def measure(*, quick: bool) -> dict:
         url = f"{server.url}/api/payments/webhooks/stripe/"
         for payment in warmups:  # every worker imports its modules and connects on its first requests
             _send(url, _event(payment, -1))
-        latencies: list[float] = []
+        latencies: list[float] = []  # from the moment each callback was due to its answer's last byte
+        late: list[float] = []  # of which: the sender started after the moment it was due
+        connecting: list[float] = []  # opening the connection (the server's accept queue)
+        serving: list[float] = []  # Django's own time (Server-Timing total)
         statuses: list[int] = []
         lock = threading.Lock()
-        started = time.monotonic() + 0.5
+        started = time.perf_counter() + 0.5
 
         def deliver(index: int) -> None:
             due = started + index / RATE
-            delay = due - time.monotonic()
+            delay = due - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            status = _send(url, schedule[index])
+            began = time.perf_counter()
+            status, connected, served = _send(url, schedule[index])
             with lock:
-                latencies.append((time.monotonic() - due) * 1000)
+                latencies.append((time.perf_counter() - due) * 1000)
+                late.append((began - due) * 1000)
+                connecting.append(connected * 1000)
+                serving.append(served)
                 statuses.append(status)
 
         with ThreadPoolExecutor(SENDERS) as pool:
@@ -174,6 +189,12 @@ def measure(*, quick: bool) -> dict:
         "p50": statistics.median(latencies),
         "p99": _percentile(latencies, 99),
         "max": max(latencies),
+        "late_p99": _percentile(late, 99),
+        "connect_p99": _percentile(connecting, 99),
+        "server_p50": statistics.median(serving),
+        "server_p99": _percentile(serving, 99),
+        "server_max": max(serving),
+        "queued_p99": _percentile([total - own for total, own in zip(latencies, serving, strict=True)], 99),
         "applied_after": applied_after,
         "pending": pending,
         "outcomes": outcomes,
@@ -208,6 +229,11 @@ before: {load}; after: {load_after} (2 cores shared with other work).
 | acknowledgement p50 | {result["p50"]:.1f} ms | |
 | acknowledgement p99 | {result["p99"]:.1f} ms | ≤ {TARGET_P99_MS} ms: {met} |
 | acknowledgement max | {result["max"]:.1f} ms | |
+| Django's own time (Server-Timing `total`) p50 / p99 / max | {result["server_p50"]:.1f} / \
+{result["server_p99"]:.1f} / {result["server_max"]:.1f} ms | |
+| outside Django (acknowledgement − Django's time) p99 | {result["queued_p99"]:.1f} ms | |
+| of which: opening the connection p99; a sender late for its slot p99 | {result["connect_p99"]:.1f} ms; \
+{result["late_p99"]:.1f} ms | |
 | every stored event applied, after the last callback | {result["applied_after"]:.2f} s \
 ({result["pending"]} still pending) | ≤ 5 s |
 | stored events' outcomes (with the {warmup} warm-up callbacks) | {outcomes} | one `applied` per payment |

@@ -4,6 +4,7 @@ Workers default to 2 x cores + 1 (WEB_CONCURRENCY overrides). With PROMETHEUS_MU
 set, every worker writes its metrics there and /metrics adds them up; a dead worker's
 live gauges are dropped here."""
 
+import gc
 import multiprocessing
 import os
 
@@ -17,6 +18,18 @@ max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 0))
 max_requests_jitter = max_requests // 10
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
+
+
+def post_worker_init(worker):
+    """Move everything the worker holds once the application is loaded (Django, DRF, the
+    models, the stripe library: some 85,000 objects) out of the garbage collector's sight.
+    They live as long as the process, yet every full collection walked them all: about 25 ms
+    here on a quiet machine, paid by whichever request crossed the threshold, and several times
+    that under load. Frozen, a full collection scans only what requests have added since
+    (about 2 ms). Cycles among the frozen objects are never collected; there are none to
+    collect in code loaded once at start."""
+    gc.collect()
+    gc.freeze()
 
 
 def child_exit(server, worker):
