@@ -395,7 +395,7 @@ def test_an_admin_export_runs_a_pinned_number_of_queries_whatever_its_rows(
     """The session, its user, the record's insert, one query per batch of 10 (the caller's
     test transaction stands for the snapshot here, see tests/wemoov/test_exports.py for the
     snapshot's own queries), the record's update."""
-    settings.EXPORT_BATCH_SIZE = 10
+    settings.EXPORT_BATCH_SIZE = settings.EXPORT_COPY_BATCH_SIZE = 10
     BookingFactory.create_batch(rows, user=client_user)
     with django_assert_num_queries(2 + 1 + batches + 1):
         assert len(parse(staff.get("/admin/bookings/booking/export/?status__exact=pending&q=client%40"))) == rows

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, connections
+from django.utils import timezone
 
 from bookings.admin import BookingAdmin
 from bookings.models import Booking
@@ -66,7 +67,14 @@ def test_queries_are_one_per_batch_plus_a_constant(django_assert_num_queries, cl
     with django_assert_num_queries(constant + batches) as captured:
         body = b"".join(_export(batch_size=2))
     assert len(_rows(body)) == rows
-    selects = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
+    # On PostgreSQL each batch's SELECT runs inside COPY (...) TO STDOUT (wemoov.exports.copy_batches).
+    statements = [q["sql"] for q in captured.captured_queries]
+    if connection.vendor == "postgresql":
+        copies = [sql for sql in statements if sql.startswith("COPY (")]
+        assert all(sql.endswith(") TO STDOUT (FORMAT csv)") for sql in copies)
+        selects = [sql.removeprefix("COPY (").removesuffix(") TO STDOUT (FORMAT csv)") for sql in copies]
+    else:
+        selects = [sql for sql in statements if sql.startswith("SELECT")]
     assert len(selects) == batches
     for sql in selects:
         assert "OFFSET" not in sql.upper()
@@ -219,8 +227,9 @@ def test_the_exports_fast_timestamp_loader_is_the_connections_only_while_it_runs
     adapters = connection.connection.adapters
     oid = adapters.types["timestamptz"].oid
     django_loader = adapters.get_loader(oid, Format.TEXT)
-    stream = _export()
-    next(stream), next(stream)
+    with timezone.override("Africa/Lagos"):  # in UTC, PostgreSQL writes the cells (no loader)
+        stream = _export()
+        next(stream), next(stream)
     during = adapters.get_loader(oid, Format.TEXT)
     rest = b"".join(stream)
     assert during is not django_loader
@@ -228,3 +237,65 @@ def test_the_exports_fast_timestamp_loader_is_the_connections_only_while_it_runs
     assert adapters.get_loader(oid, Format.TEXT) is django_loader
     assert Booking.objects.get(pk=booking.pk).created_at == booking.created_at
     assert rest == b""  # one batch held every row
+
+
+# --- PostgreSQL writes the cells: the same bytes as the Python renderers -------------------
+HOSTILE_TEXTS = ["=1+1", "+221 77", "-2", "@SUM(A1)", "\tx", "\rx", 'say "hi"', "a,b", "two\nlines", "crlf\r\nin", "", "é ü 中", "\\.", "'q"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("model_label", ["bookings.booking", "payments.payment", "users.user", "fleet.driver", "fleet.vehicle"])
+def test_postgresql_writes_every_lists_cells_as_the_python_renderers_do(monkeypatch, model_label):
+    """Hostile text (formula starts, quotes, commas, line breaks, empty, non-ASCII), integral,
+    negative-zero and tiny floats, decimals, timestamps with and without microseconds, nulls:
+    the export PostgreSQL writes (COPY) is byte for byte the one the csv module writes."""
+    from datetime import UTC, datetime
+
+    from django.apps import apps
+    from django.contrib import admin
+
+    from demo.factories import ClientFactory, PaymentFactory, VehicleFactory
+    from fleet.models import Driver
+    from users.models import User
+    from wemoov import exports
+
+    for i, text in enumerate(HOSTILE_TEXTS):
+        user = ClientFactory(email=f"c{i}@example.com", first_name=text, last_name=text[::-1], phone=text[:30])
+        vehicle = VehicleFactory(make=text or "x", model=text, driver__license_number=text)
+        completed = i % 2 == 0
+        booking = BookingFactory(
+            user=user,
+            driver=vehicle.driver if completed else None,
+            vehicle=vehicle if completed else None,
+            pickup_address=text,
+            dropoff_address=text * 2,
+            pickup_lat=[5.0, -0.0, 1e-05, 0.1 + 0.2, -89.999999, 89.123456789012][i % 6],
+            pickup_lng=[-4.0, 180.0, -1e-07, 179.123456789012][i % 4],
+            price=Decimal("0.10") if i % 3 == 0 else Decimal("1400.05"),
+            scheduled_date=datetime(2026, 12, 3, 10, 0, 0, 0 if i % 2 else i * 10, tzinfo=UTC),
+            status="completed" if completed else "pending",
+            rating=None if i % 2 else 5,
+        )
+        PaymentFactory(booking=booking)
+    Booking.objects.filter(pk=booking.pk).update(created_at=datetime(2026, 1, 1, tzinfo=UTC))
+    User.objects.filter(pk=user.pk).update(created_at=datetime(2026, 1, 1, 0, 0, 0, 120000, tzinfo=UTC))
+    Driver.objects.update(is_available=False)
+
+    modeladmin = admin.site.get_model_admin(apps.get_model(model_label))
+    queryset = modeladmin.model._default_manager.all()
+
+    def exported(batch_size):
+        request = ExportRequest(queryset=queryset, columns=modeladmin.export_columns, via="admin")
+        return b"".join(export_csv(request, batch_size=batch_size))
+
+    assert exports.database_writes_cells("default", timezone.get_current_timezone())
+    by_database = exported(4)
+    monkeypatch.setattr(exports, "database_writes_cells", lambda using, tz: False)
+    by_python = exported(4)
+    assert by_database == by_python
+    assert len(_parsed(by_database)) == queryset.count() > 4  # several batches
+
+
+def _parsed(body: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))[1:]
