@@ -62,12 +62,16 @@ NEARBY_DRIVER_FIELDS = (
 def drivers_available(user_ids: Iterable[int]) -> QuerySet[Driver]:
     """The drivers of these users who can take a booking now: available, their user active and
     a driver, with an available vehicle (one query, with the user's shown fields)."""
-    return Driver.objects.select_related("user").only(*NEARBY_DRIVER_FIELDS).filter(
-        Exists(Vehicle.objects.filter(driver=OuterRef("pk"), is_available=True)),
-        user_id__in=list(user_ids),
-        is_available=True,
-        user__is_active=True,
-        user__role=Role.DRIVER,
+    return (
+        Driver.objects.select_related("user")
+        .only(*NEARBY_DRIVER_FIELDS)
+        .filter(
+            Exists(Vehicle.objects.filter(driver=OuterRef("pk"), is_available=True)),
+            user_id__in=list(user_ids),
+            is_available=True,
+            user__is_active=True,
+            user__role=Role.DRIVER,
+        )
     )
 
 

@@ -240,12 +240,29 @@ def test_the_exports_fast_timestamp_loader_is_the_connections_only_while_it_runs
 
 
 # --- PostgreSQL writes the cells: the same bytes as the Python renderers -------------------
-HOSTILE_TEXTS = ["=1+1", "+221 77", "-2", "@SUM(A1)", "\tx", "\rx", 'say "hi"', "a,b", "two\nlines", "crlf\r\nin", "", "é ü 中", "\\.", "'q"]
+HOSTILE_TEXTS = [
+    "=1+1",
+    "+221 77",
+    "-2",
+    "@SUM(A1)",
+    "\tx",
+    "\rx",
+    'say "hi"',
+    "a,b",
+    "two\nlines",
+    "crlf\r\nin",
+    "",
+    "é ü 中",
+    "\\.",
+    "'q",
+]
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("model_label", ["bookings.booking", "payments.payment", "users.user", "fleet.driver", "fleet.vehicle"])
+@pytest.mark.parametrize(
+    "model_label", ["bookings.booking", "payments.payment", "users.user", "fleet.driver", "fleet.vehicle"]
+)
 def test_postgresql_writes_every_lists_cells_as_the_python_renderers_do(monkeypatch, model_label):
     """Hostile text (formula starts, quotes, commas, line breaks, empty, non-ASCII), integral,
     negative-zero and tiny floats, decimals, timestamps with and without microseconds, nulls:
