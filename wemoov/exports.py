@@ -46,6 +46,7 @@ from contextlib import closing, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import UTC
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 from urllib.parse import urlencode
 
@@ -118,6 +119,10 @@ def neutralised(value: str | None) -> str | None:
     return value
 
 
+def _is_utc(tz) -> bool:
+    return tz is UTC or getattr(tz, "key", None) == "UTC"
+
+
 def _renderer(column: Column, tz) -> Callable[[Any], Any] | None:
     if column.kind == TEXT:
         return neutralised
@@ -131,7 +136,7 @@ def _renderer(column: Column, tz) -> Callable[[Any], Any] | None:
 
         return decimal
     if column.kind == TIMESTAMP:
-        utc = getattr(tz, "key", None) == "UTC" or tz is UTC
+        utc = _is_utc(tz)
 
         def timestamp(value):
             if value is None:
@@ -216,17 +221,22 @@ def _fast_timestamps(using: str):
         adapters.register_loader(oid, django_loader)
 
 
+def keyset_page(ordered: models.QuerySet, last: Any, batch_size: int) -> models.QuerySet:
+    """The batch after primary key `last` (the first batch when it is None) of a queryset in
+    primary-key order: `WHERE pk > last ORDER BY pk LIMIT batch_size`, never an OFFSET."""
+    return (ordered if last is None else ordered.filter(pk__gt=last))[:batch_size]
+
+
 def keyset_batches(queryset: models.QuerySet, lookups: Sequence[str], batch_size: int) -> Iterator[list[tuple]]:
     """The queryset's rows as `values_list(*lookups)` tuples, `batch_size` at a time in
     primary-key order: `WHERE pk > <last pk of the previous batch> ORDER BY pk LIMIT n`.
     `lookups` must hold the primary key (`id`)."""
     pk_name = queryset.model._meta.pk.name
     position = list(lookups).index(pk_name)
-    ordered = queryset.order_by("pk")
+    ordered = queryset.order_by("pk").values_list(*lookups)
     last = None
     while True:
-        page = ordered if last is None else ordered.filter(pk__gt=last)
-        rows = list(page.values_list(*lookups)[:batch_size])
+        rows = list(keyset_page(ordered, last, batch_size))
         if rows:
             yield rows
         if len(rows) < batch_size:
@@ -283,11 +293,11 @@ def database_writes_cells(using: str, tz) -> bool:
     """Whether PostgreSQL writes the export's cells and lines (`copy_batches`): on PostgreSQL
     in UTC, the time zone the exports are written in (TIME_ZONE). Elsewhere, or in another
     current time zone, `_renderer` writes them in Python."""
-    return connections[using].vendor == "postgresql" and (tz is UTC or getattr(tz, "key", None) == "UTC")
+    return connections[using].vendor == "postgresql" and _is_utc(tz)
 
 
 def copy_batches(
-    queryset: models.QuerySet, columns: Sequence[Column], batch_size: int, chunk_rows: int = 5000
+    queryset: models.QuerySet, columns: Sequence[Column], batch_size: int, chunk_rows: int
 ) -> Iterator[tuple[bytes, int]]:
     """PostgreSQL: the rows as CSV lines, `chunk_rows` at a time with their count. Each batch is
     `keyset_batches`' statement (`WHERE pk > <last> ORDER BY pk LIMIT n`, the related columns
@@ -307,23 +317,17 @@ def copy_batches(
     connection = connections[queryset.db]
     last = None
     while True:
-        page = ordered if last is None else ordered.filter(pk__gt=last)
-        select, params = page[:batch_size].query.sql_with_params()
+        select, params = keyset_page(ordered, last, batch_size).query.sql_with_params()
         statement = f"COPY ({select}) TO STDOUT (FORMAT csv)"
-        rows, lines = 0, []
+        rows = 0
         with connection.cursor() as cursor:
             # Django's wrapper of copy() takes no parameters: psycopg's own, logged as Django would.
             logged = cursor.debug_sql(statement, params) if hasattr(cursor, "debug_sql") else nullcontext()
             with logged, cursor.cursor.copy(statement, params or None) as copy:
-                for line in copy:
-                    lines.append(line[:-1])  # each ends with "\n"
-                    if len(lines) == chunk_rows:
-                        rows, final = rows + len(lines), lines[-1]
-                        yield b"\r\n".join(lines) + b"\r\n", len(lines)
-                        lines = []
-        if lines:
-            rows, final = rows + len(lines), lines[-1]
-            yield b"\r\n".join(lines) + b"\r\n", len(lines)
+                lines = (line[:-1] for line in copy)  # each ends with "\n"
+                while chunk := list(islice(lines, chunk_rows)):
+                    rows, final = rows + len(chunk), chunk[-1]
+                    yield b"\r\n".join(chunk) + b"\r\n", len(chunk)
         if rows < batch_size:
             return
         last = next(csv.reader(io.StringIO(bytes(final).decode("utf-8"))))[position]
@@ -418,7 +422,8 @@ def export_csv(
         by_database = database_writes_cells(using, tz)
         if by_database:
             size = batch_size or settings.EXPORT_COPY_BATCH_SIZE
-            loader, chunks = nullcontext(), lambda: copy_batches(queryset, columns, size, min(size, 5000))
+            chunk_rows = min(size, settings.EXPORT_BATCH_SIZE)  # what memory holds, as on the other path
+            loader, chunks = nullcontext(), lambda: copy_batches(queryset, columns, size, chunk_rows)
         else:
             size, lookups = batch_size or settings.EXPORT_BATCH_SIZE, [column.lookup for column in columns]
             loader, chunks = _fast_timestamps(using), lambda: keyset_batches(queryset, lookups, size)

@@ -359,7 +359,7 @@ DISPATCH_RADIUS_KM = float(os.environ.get("DISPATCH_RADIUS_KM", "5"))
 # --- CSV exports of the admin's lists (wemoov/exports.py) -------------------------------------
 # Rows read per keyset batch (one query each, one chunk of the response): memory holds one batch.
 EXPORT_BATCH_SIZE = env_int("EXPORT_BATCH_SIZE", 5000)
-# On PostgreSQL, which writes the lines itself, rows per statement (memory holds 5000 lines).
+# On PostgreSQL, which writes the lines itself, rows per statement (memory holds EXPORT_BATCH_SIZE lines).
 EXPORT_COPY_BATCH_SIZE = env_int("EXPORT_COPY_BATCH_SIZE", 50000)
 
 # --- Observability ------------------------------------------------------------------------
