@@ -319,6 +319,8 @@ def copy_batches(
     while True:
         select, params = keyset_page(ordered, last, batch_size).query.sql_with_params()
         statement = f"COPY ({select}) TO STDOUT (FORMAT csv)"
+        if not params:  # psycopg merges parameters only when there are some: undo Django's %% itself
+            statement = statement % ()
         rows = 0
         with connection.cursor() as cursor:
             # Django's wrapper of copy() takes no parameters: psycopg's own, logged as Django would.
