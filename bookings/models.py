@@ -81,9 +81,11 @@ class Booking(models.Model):
             ),
             # The driver's nearby pool (bookings.selectors.booking_open_pool_near): the open
             # pool inside a bounding box, `pickup_lat BETWEEN ? AND ? AND pickup_lng BETWEEN
-            # ? AND ?` (docs/architecture.md, "Dispatch").
+            # ? AND ?`, ranked by distance from the index alone (an index-only scan: `id` is
+            # carried, so only the rows ranked first are read; docs/architecture.md, "Dispatch").
             models.Index(
                 fields=["pickup_lat", "pickup_lng"],
+                include=["id"],
                 name="booking_open_pickup_idx",
                 condition=Q(status="pending", driver__isnull=True),
             ),

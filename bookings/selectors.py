@@ -51,10 +51,12 @@ def booking_acceptable_by(user: User) -> QuerySet[Booking]:
 def booking_open_pool_near(*, lat: float, lng: float, radius_km: float, limit: int) -> list[Booking]:
     """The open pool's bookings whose pickup is within `radius_km` of the point, nearest first
     (ties by id), each with `distance_km_to_pickup`. One query, through booking_open_pickup_idx:
-    the open pool's partial index on (pickup_lat, pickup_lng), scanned over the circle's
-    bounding box, so its cost follows the open bookings around the point, not the table.
-    The database ranks by `wemoov.geo.haversine_sql`; each row is measured again with
-    `haversine_km` (the contract's distance), a few spare rows covering rounding at the edge."""
+    the open pool's partial index on (pickup_lat, pickup_lng) carrying `id`, scanned over the
+    circle's bounding box, so its cost follows the open bookings around the point, not the
+    table. Its subquery ranks by `wemoov.geo.HaversineKm` from the index alone (an index-only
+    scan on PostgreSQL) and only the rows ranked first are read from the table; each is
+    measured again with `haversine_km` (the contract's distance), a few spare rows covering
+    rounding at the edge."""
     boxes = geo.bounding_boxes(lat, lng, radius_km)
     in_boxes = reduce(
         operator.or_,
@@ -63,14 +65,15 @@ def booking_open_pool_near(*, lat: float, lng: float, radius_km: float, limit: i
             for box in boxes
         ),
     )
-    rows = (
+    ranked = (
         Booking.objects.filter(OPEN_POOL, in_boxes)
-        .alias(km=geo.haversine_sql(lat, lng, "pickup_lat", "pickup_lng"))
+        .alias(km=geo.HaversineKm(lat, lng, "pickup_lat", "pickup_lng"))
         .filter(km__lte=radius_km + _SQL_SLACK_KM)
-        .order_by("km", "pk")[: limit + _SPARE_ROWS]
+        .order_by("km", "pk")
+        .values("pk")[: limit + _SPARE_ROWS]
     )
     found = []
-    for booking in rows:
+    for booking in Booking.objects.filter(pk__in=ranked).order_by():
         km = geo.haversine_km(lat, lng, booking.pickup_lat, booking.pickup_lng)
         if km <= radius_km:
             booking.distance_km_to_pickup = geo.km_decimal(km)

@@ -1,6 +1,7 @@
-"""The driver's nearby pool reads the open pool's pickups through booking_open_pickup_idx on a
-table large enough for PostgreSQL's planner to care: most bookings settled, a few hundred
-open ones, pickups spread over Abidjan."""
+"""The driver's nearby pool ranks the open pool's pickups through booking_open_pickup_idx on a
+table large enough for PostgreSQL's planner to care (most bookings settled, a few hundred
+open ones, pickups spread over Abidjan), and reads from the table only the rows it ranked
+first, by primary key."""
 
 import json
 import random
@@ -21,8 +22,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 ROWS = 40_000
 
 
-@pytest.fixture
-def big_pool():
+def _fill_pool() -> None:
     rng = random.Random(21)
     client = User.objects.create(email="pool-client@example.com", role=Role.CLIENT, password="!")
     now = timezone.now()
@@ -48,6 +48,11 @@ def big_pool():
         ],
         batch_size=5000,
     )
+
+
+@pytest.fixture
+def big_pool():
+    _fill_pool()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE bookings_booking")
 
@@ -59,15 +64,22 @@ def _scans(node: dict) -> list[tuple[str, str, str]]:
     return found
 
 
-def _plan(fn) -> list[tuple[str, str, str]]:
+def _explain(fn, options: str = "FORMAT JSON") -> dict:
     with CaptureQueriesContext(connection) as captured:
         fn()
     (query,) = captured.captured_queries
     with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {query['sql']}")
+        cursor.execute(f"EXPLAIN ({options}) {query['sql']}")
         plan = cursor.fetchone()[0]
-    plan = plan if isinstance(plan, list) else json.loads(plan)
-    return _scans(plan[0]["Plan"])
+    return (plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"]
+
+
+def _plan(fn) -> list[tuple[str, str, str]]:
+    return _scans(_explain(fn))
+
+
+def _nodes(node: dict) -> list[dict]:
+    return [node, *(n for child in node.get("Plans", []) for n in _nodes(child))]
 
 
 # Indexes that read the pending bookings only (status leads booking_status_created_idx).
@@ -86,8 +98,27 @@ OPEN_POOL_INDEXES = {"booking_open_pickup_idx", "booking_open_pool_idx", "bookin
 )
 def test_the_nearby_pool_reads_the_open_pickups_index(big_pool, lat, lng, radius_km, indexes):
     scans = _plan(lambda: booking_open_pool_near(lat=lat, lng=lng, radius_km=radius_km, limit=20))
-    used = {s[2] for s in scans if s[2]}
-    assert used, scans
-    assert used <= indexes, scans
+    ranking = {s[2] for s in scans if s[2] and s[2] != "bookings_booking_pkey"}
+    assert ranking, scans
+    assert ranking <= indexes, scans
     assert [s for s in scans if s[1] == "bookings_booking"], scans
     assert not [s for s in scans if s[0] == "Seq Scan"], scans
+
+
+@pytest.mark.django_db(transaction=True)  # VACUUM runs outside a transaction
+def test_the_ranking_reads_only_the_index_and_the_table_only_for_the_rows_ranked_first():
+    _fill_pool()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE bookings_booking")  # the visibility map, as autovacuum keeps it
+
+    plan = _explain(
+        lambda: booking_open_pool_near(lat=5.35, lng=-4.0, radius_km=5, limit=20), "ANALYZE, FORMAT JSON"
+    )
+    nodes = _nodes(plan)
+
+    (ranking,) = [n for n in nodes if n.get("Index Name") == "booking_open_pickup_idx"]
+    assert ranking["Node Type"] == "Index Only Scan", nodes
+    assert ranking["Heap Fetches"] == 0
+    assert ranking["Actual Rows"] > 100  # every open booking in the box, ranked inside the index
+    (rows,) = [n for n in nodes if n.get("Index Name") == "bookings_booking_pkey"]
+    assert rows["Actual Rows"] * rows["Actual Loops"] == 24  # limit + the spare rows, no more
