@@ -35,6 +35,7 @@ from wemoov.errors import (
     NoLocation,
 )
 from wemoov.models import Via
+from wemoov.representation import represent
 from wemoov.schema import (
     BAD_CURSOR,
     CSRF,
@@ -189,7 +190,7 @@ class BookingViewSet(
         if booking.status != BookingStatus.PENDING:
             raise InvalidTransition(f"Only a pending booking can be assigned a driver; this one is {booking.status}.")
         found = drivers_available_near(lat=booking.pickup_lat, lng=booking.pickup_lng, **query.validated_data)
-        return Response(NearbyDriversSerializer({"results": found}).data)
+        return Response(represent(NearbyDriversSerializer, {"results": found}))
 
     @extend_schema(
         description="The unassigned pending bookings whose pickup is within `radius_km` (default "
@@ -214,7 +215,7 @@ class BookingViewSet(
         if position is None:
             raise NoLocation()
         found = booking_open_pool_near(lat=position.lat, lng=position.lng, **query.validated_data)
-        return Response(NearbyBookingsSerializer({"results": found}).data)
+        return Response(represent(NearbyBookingsSerializer, {"results": found}))
 
     def _own_driver_booking(self) -> tuple[Booking, object]:
         booking, driver = self.get_object(), self._driver()
