@@ -151,11 +151,10 @@ class DriverLocationView(APIView):
         },
     )
     def put(self, request):
-        serializer = DriverLocationSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        position = DriverLocationSerializer.validated(request.data)
         rate = UserRateThrottle()
         budget = (rate.num_requests, rate.duration) if rate.rate else None
-        driver_location_report(user=request.user, budget=budget, **serializer.validated_data)
+        driver_location_report(user=request.user, budget=budget, **position)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
