@@ -111,9 +111,7 @@ def test_the_ranking_reads_only_the_index_and_the_table_only_for_the_rows_ranked
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE bookings_booking")  # the visibility map, as autovacuum keeps it
 
-    plan = _explain(
-        lambda: booking_open_pool_near(lat=5.35, lng=-4.0, radius_km=5, limit=20), "ANALYZE, FORMAT JSON"
-    )
+    plan = _explain(lambda: booking_open_pool_near(lat=5.35, lng=-4.0, radius_km=5, limit=20), "ANALYZE, FORMAT JSON")
     nodes = _nodes(plan)
 
     (ranking,) = [n for n in nodes if n.get("Index Name") == "booking_open_pickup_idx"]
