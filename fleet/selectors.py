@@ -63,7 +63,9 @@ NEARBY_DRIVER_FIELDS = (
 def drivers_available(user_ids: Iterable[int]) -> QuerySet[Driver]:
     """The drivers of these users who can take a booking now: available, their user active and
     a driver, with an available vehicle (one query, with the user's shown fields)."""
-    return _available().filter(user_id__in=list(user_ids))
+    # `user__id`, not `user_id`: the same column, without normalising every id as a related
+    # object's; unordered, as the caller ranks them by distance.
+    return _available().filter(user__id__in=list(user_ids)).order_by()
 
 
 @cache
