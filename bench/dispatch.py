@@ -491,7 +491,6 @@ def render(r: dict, *, quick: bool) -> str:
 
 def merge(document: str, section: str) -> str:
     """Replace this section of docs/benchmarks.md (or add it at the end), leaving the others."""
-    if BEGIN in document and END in document:
-        head, rest = document.split(BEGIN, 1)
-        return head + section + rest.split(END, 1)[1]
-    return document.rstrip("\n") + "\n\n" + section + "\n"
+    from bench.report import merge_section
+
+    return merge_section(document, section, BEGIN, END)

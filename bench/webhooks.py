@@ -245,7 +245,6 @@ which CI runs on PostgreSQL and Redis.
 
 
 def merge(document: str, text: str) -> str:
-    if BEGIN in document and END in document:
-        head, rest = document.split(BEGIN, 1)
-        return head + text + rest.split(END, 1)[1]
-    return document.rstrip("\n") + "\n\n" + text + "\n"
+    from bench.report import merge_section
+
+    return merge_section(document, text, BEGIN, END)
