@@ -14,10 +14,13 @@ through a plan made once per process from the serializer's own fields:
   key's column (``user_id``), as DRF does, without the stand-in object;
 * a nested serializer, or a list of them, is rendered by its own plan;
 * anything else (dotted sources, methods, ``source="*"``) goes through DRF's own
-  ``get_attribute``, so its meaning is DRF's.
+  ``get_attribute``, so its meaning is DRF's; a serializer or a list serializer that overrides
+  ``to_representation``, and a subclass of ``PrimaryKeyRelatedField``, are rendered by their
+  own ``to_representation``.
 
 Only for serializers whose output depends on nothing but the instance: the plan is made
-without context (no request, no hyperlinks). Rendering reads the fields and writes nothing,
+without context (no request, no hyperlinks); a ModelSerializer renders model instances
+(its columns are read as attributes, not from a mapping). Rendering reads the fields and writes nothing,
 so threads share the plans.
 """
 
@@ -28,7 +31,7 @@ from functools import cache
 from operator import attrgetter
 from typing import Any
 
-from django.db.models import Manager
+from django.db.models.manager import BaseManager
 from rest_framework import serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
@@ -48,7 +51,9 @@ def _plan(serializer_class: type[serializers.Serializer]) -> Render:
     return _compile(serializer_class())
 
 
-def _compile(serializer: serializers.Serializer) -> Render:
+def _compile(serializer: serializers.BaseSerializer) -> Render:
+    if type(serializer).to_representation is not serializers.Serializer.to_representation:
+        return serializer.to_representation  # its own rendering: nothing to plan
     model = getattr(getattr(serializer, "Meta", None), "model", None)
     columns = {f.name: f for f in model._meta.concrete_fields} if model is not None else {}
     steps = [(field.field_name, *_step(field, columns)) for field in serializer._readable_fields]
@@ -69,16 +74,18 @@ def _step(field: serializers.Field, columns: dict) -> tuple[Callable[[Any], Any]
     """How one field reads its value from the instance and how it writes it."""
     column = columns.get(field.source) if len(field.source_attrs) == 1 else None
     if isinstance(field, serializers.ListSerializer):
+        if type(field).to_representation is not serializers.ListSerializer.to_representation:
+            return _drf_get(field), field.to_representation
         child = _compile(field.child)
         return _drf_get(field), lambda items: [
-            child(item) for item in (items.all() if isinstance(items, Manager) else items)
+            child(item) for item in (items.all() if isinstance(items, BaseManager) else items)
         ]
     if isinstance(field, serializers.BaseSerializer):
         return _drf_get(field), _compile(field)
     if column is not None and not column.is_relation:
         return attrgetter(column.attname), field.to_representation
     if (
-        isinstance(field, serializers.PrimaryKeyRelatedField)
+        type(field) is serializers.PrimaryKeyRelatedField  # a subclass may write it otherwise
         and field.pk_field is None
         and column is not None
         and column.many_to_one

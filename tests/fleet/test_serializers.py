@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import QueryDict
 
@@ -70,3 +71,16 @@ def test_a_valid_report_is_two_floats():
 
     assert position == {"lat": 5.0, "lng": -4.0}
     assert all(type(value) is float for value in position.values())
+
+
+def test_the_shortcut_skips_nothing_the_serializer_would_run():
+    # `validated` checks each field's type and bounds only: a validate() or validate_<field>(),
+    # another validator or a missing bound added to the serializer must change it too.
+    fields = DriverLocationSerializer().fields
+    assert set(fields) == {"lat", "lng"}
+    for name, field in fields.items():
+        assert field.min_value is not None
+        assert field.max_value is not None
+        assert len(field.validators) == 2  # the min and max validators from those bounds
+        assert not hasattr(DriverLocationSerializer, f"validate_{name}")
+    assert DriverLocationSerializer.validate is serializers.Serializer.validate

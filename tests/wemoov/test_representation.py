@@ -123,6 +123,45 @@ def test_fields_left_to_drf_mean_what_they_mean_in_drf():
     assert json.loads(JSONRenderer().render(written))["label"] == f"{driver.pk}:{driver.license_number}"
 
 
+class _WritesItsOwn(serializers.ModelSerializer):
+    class Meta:
+        model = Booking
+        fields = ["id", "status"]
+
+    def to_representation(self, instance):
+        return {**super().to_representation(instance), "extra": 1}
+
+
+class _PrefixedUser(serializers.PrimaryKeyRelatedField):
+    def to_representation(self, value):
+        return f"u{value.pk}"
+
+
+class _Overrides(serializers.ModelSerializer):
+    """A nested serializer and a relation field that write themselves."""
+
+    user = _PrefixedUser(read_only=True)
+    same = _WritesItsOwn(source="*", read_only=True)
+
+    class Meta:
+        model = Booking
+        fields = ["id", "user", "same"]
+
+
+class _Page(serializers.Serializer):
+    results = _WritesItsOwn(many=True, read_only=True)
+
+
+def test_a_serializer_or_field_that_writes_itself_is_rendered_by_its_own_to_representation():
+    booking = BookingFactory()
+
+    assert _same_as_drf(_WritesItsOwn, booking)["extra"] == 1
+    written = _same_as_drf(_Overrides, booking)
+    assert written["user"] == f"u{booking.user_id}"
+    assert written["same"]["extra"] == 1
+    assert _same_as_drf(_Page, {"results": [booking, booking]})["results"][1]["extra"] == 1
+
+
 def test_foreign_keys_are_written_from_their_column_without_loading_the_related_rows(django_assert_num_queries):
     vehicle = VehicleFactory()
     booking = Booking.objects.get(pk=BookingFactory(driver=vehicle.driver, vehicle=vehicle).pk)
