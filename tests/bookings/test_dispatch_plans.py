@@ -57,11 +57,12 @@ def big_pool():
         cursor.execute("ANALYZE bookings_booking")
 
 
+def _nodes(node: dict) -> list[dict]:
+    return [node, *(n for child in node.get("Plans", []) for n in _nodes(child))]
+
+
 def _scans(node: dict) -> list[tuple[str, str, str]]:
-    found = [(node.get("Node Type"), node.get("Relation Name", ""), node.get("Index Name", ""))]
-    for child in node.get("Plans", []):
-        found += _scans(child)
-    return found
+    return [(n.get("Node Type"), n.get("Relation Name", ""), n.get("Index Name", "")) for n in _nodes(node)]
 
 
 def _explain(fn, options: str = "FORMAT JSON") -> dict:
@@ -76,10 +77,6 @@ def _explain(fn, options: str = "FORMAT JSON") -> dict:
 
 def _plan(fn) -> list[tuple[str, str, str]]:
     return _scans(_explain(fn))
-
-
-def _nodes(node: dict) -> list[dict]:
-    return [node, *(n for child in node.get("Plans", []) for n in _nodes(child))]
 
 
 # Indexes that read the pending bookings only (status leads booking_status_created_idx).
