@@ -20,8 +20,8 @@ through a plan made once per process from the serializer's own fields:
 
 Only for serializers whose output depends on nothing but the instance: the plan is made
 without context (no request, no hyperlinks); a ModelSerializer renders model instances
-(its columns are read as attributes, not from a mapping). Rendering reads the fields and writes nothing,
-so threads share the plans.
+(its columns are read as attributes, not from a mapping). Rendering reads the fields and
+writes nothing, so threads share the plans.
 """
 
 from __future__ import annotations
